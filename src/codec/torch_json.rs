@@ -1,0 +1,352 @@
+//! torch's own signature JSON, as `torch._export.serde` writes it at
+//! `graph_module.signature` of an exported program (schema 8.x: torch 2.6 to 2.15).
+//!
+//! Input may be the signature object alone (`{"input_specs": [...], "output_specs": [...]}`)
+//! or a whole exported-program JSON (`models/<name>.json` of a `.pt2` archive, or
+//! `serialized_exported_program.json` of the legacy zip), whose `schema_version` is then
+//! checked and reported.
+//!
+//! Reading follows torch's own reader: a union is an object with one member; unknown
+//! struct keys are ignored; floats may be numbers or the strings `"Infinity"`,
+//! `"-Infinity"`, `"NaN"`; an unknown union tag is an error that names it. Every error
+//! carries the path of the offending value, e.g. `input_specs[3].buffer.persistent`.
+//!
+//! ```
+//! use graph_signature::codec::torch_json;
+//! let json = br#"{"input_specs": [{"parameter": {"arg": {"name": "p_w"}, "parameter_name": "w"}},
+//!                 {"user_input": {"arg": {"as_tensor": {"name": "x"}}}}],
+//!                 "output_specs": [{"user_output": {"arg": {"as_tensor": {"name": "mm"}}}}]}"#;
+//! let read = torch_json::decode(json)?;
+//! assert_eq!(read.signature.parameters(), ["w"]);
+//! assert_eq!(read.schema_version, None); // a bare signature carries no version
+//! # Ok::<(), graph_signature::Error>(())
+//! ```
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
+use crate::Error;
+
+const FORMAT: &str = "torch-json";
+
+/// The torch schema majors this reader understands.
+pub const SUPPORTED_MAJOR: u64 = 8;
+
+/// torch's `SchemaVersion` of an exported program, e.g. 8.20 for torch 2.12 to 2.15.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TorchSchemaVersion {
+    /// Major version: bumped when a field is removed or added without default.
+    pub major: u64,
+    /// Minor version.
+    pub minor: u64,
+}
+
+impl fmt::Display for TorchSchemaVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// A signature read from torch JSON, with the schema version when the document has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TorchSignature {
+    /// The signature.
+    pub signature: ExportGraphSignature,
+    /// The exported program's `schema_version`; `None` for a bare signature object.
+    pub schema_version: Option<TorchSchemaVersion>,
+}
+
+/// Reads a signature object or a whole exported-program JSON.
+pub fn decode(bytes: &[u8]) -> Result<TorchSignature, Error> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;
+    let root = Path::Root;
+    let obj = as_object(&doc, root)?;
+    if let Some(gm) = obj.get("graph_module") {
+        let version_path = Path::Field(&root, "schema_version");
+        let version = match obj.get("schema_version") {
+            Some(v) => schema_version(v, version_path)?,
+            None => return Err(Error::decode(FORMAT, version_path, "missing field")),
+        };
+        if version.major != SUPPORTED_MAJOR {
+            return Err(Error::UnsupportedVersion { format: FORMAT, found: version.to_string(), supported: "8.x" });
+        }
+        let gm_path = Path::Field(&root, "graph_module");
+        let sig_path = Path::Field(&gm_path, "signature");
+        let sig = field(as_object(gm, gm_path)?, "signature", gm_path)?;
+        let signature = signature(sig, sig_path)?;
+        Ok(TorchSignature { signature, schema_version: Some(version) })
+    } else if obj.contains_key("input_specs") {
+        Ok(TorchSignature { signature: signature(&doc, root)?, schema_version: None })
+    } else {
+        Err(Error::decode(
+            FORMAT,
+            "",
+            "neither a signature (no \"input_specs\") nor an exported program (no \"graph_module\")",
+        ))
+    }
+}
+
+/// A lazily formatted field path, so the happy path allocates nothing for it.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Field(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Field(Path::Root, name) => f.write_str(name),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn expected(what: &str, v: &Value, path: Path<'_>) -> Error {
+    Error::decode(FORMAT, path, format!("expected {what}, found {}", json_type(v)))
+}
+
+fn as_object<'v>(v: &'v Value, path: Path<'_>) -> Result<&'v Map<String, Value>, Error> {
+    v.as_object().ok_or_else(|| expected("an object", v, path))
+}
+
+fn field<'v>(obj: &'v Map<String, Value>, name: &str, path: Path<'_>) -> Result<&'v Value, Error> {
+    obj.get(name).ok_or_else(|| Error::decode(FORMAT, path, format!("missing field \"{name}\"")))
+}
+
+fn string_field(obj: &Map<String, Value>, name: &str, path: Path<'_>) -> Result<String, Error> {
+    let v = field(obj, name, path)?;
+    v.as_str().map(str::to_owned).ok_or_else(|| expected("a string", v, Path::Field(&path, name)))
+}
+
+fn schema_version(v: &Value, path: Path<'_>) -> Result<TorchSchemaVersion, Error> {
+    let obj = as_object(v, path)?;
+    let num = |name: &str| {
+        let v = field(obj, name, path)?;
+        v.as_u64().ok_or_else(|| expected("a non-negative integer", v, Path::Field(&path, name)))
+    };
+    Ok(TorchSchemaVersion { major: num("major")?, minor: num("minor")? })
+}
+
+/// A union: an object with exactly one member; returns its tag and value.
+fn union<'v>(v: &'v Value, path: Path<'_>) -> Result<(&'v str, &'v Value), Error> {
+    let obj = as_object(v, path)?;
+    let mut members = obj.iter();
+    match (members.next(), members.next()) {
+        (Some((tag, value)), None) => Ok((tag, value)),
+        _ => Err(Error::decode(FORMAT, path, format!("expected a union (an object with 1 member), found {} members", obj.len()))),
+    }
+}
+
+fn list<'v>(obj: &'v Map<String, Value>, name: &str, path: Path<'_>) -> Result<&'v [Value], Error> {
+    let v = field(obj, name, path)?;
+    v.as_array().map(Vec::as_slice).ok_or_else(|| expected("an array", v, Path::Field(&path, name)))
+}
+
+fn signature(v: &Value, path: Path<'_>) -> Result<ExportGraphSignature, Error> {
+    let obj = as_object(v, path)?;
+    let in_path = Path::Field(&path, "input_specs");
+    let out_path = Path::Field(&path, "output_specs");
+    let inputs = list(obj, "input_specs", path)?
+        .iter()
+        .enumerate()
+        .map(|(i, s)| input_spec(s, Path::Index(&in_path, i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let outputs = list(obj, "output_specs", path)?
+        .iter()
+        .enumerate()
+        .map(|(i, s)| output_spec(s, Path::Index(&out_path, i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    ExportGraphSignature::new(inputs, outputs)
+}
+
+/// A bare `TensorArgument` / `TokenArgument`: `{"name": ...}`.
+fn named(v: &Value, path: Path<'_>) -> Result<String, Error> {
+    string_field(as_object(v, path)?, "name", path)
+}
+
+fn input_spec(v: &Value, path: Path<'_>) -> Result<InputSpec, Error> {
+    let (tag, body) = union(v, path)?;
+    let path = Path::Field(&path, tag);
+    let obj = as_object(body, path)?;
+    let arg_path = Path::Field(&path, "arg");
+    let lifted = |kind, target_field: &str| -> Result<InputSpec, Error> {
+        Ok(InputSpec {
+            kind,
+            arg: ArgumentSpec::Tensor { name: named(field(obj, "arg", path)?, arg_path)? },
+            target: Some(string_field(obj, target_field, path)?),
+            persistent: None,
+        })
+    };
+    Ok(match tag {
+        "user_input" => InputSpec::user_input(argument(field(obj, "arg", path)?, arg_path)?),
+        "parameter" => lifted(InputKind::Parameter, "parameter_name")?,
+        "buffer" => {
+            let persistent = field(obj, "persistent", path)?;
+            let persistent = persistent
+                .as_bool()
+                .ok_or_else(|| expected("a boolean", persistent, Path::Field(&path, "persistent")))?;
+            InputSpec { persistent: Some(persistent), ..lifted(InputKind::Buffer, "buffer_name")? }
+        }
+        "tensor_constant" => lifted(InputKind::ConstantTensor, "tensor_constant_name")?,
+        "custom_obj" => {
+            let arg = as_object(field(obj, "arg", path)?, arg_path)?;
+            InputSpec {
+                kind: InputKind::CustomObj,
+                arg: ArgumentSpec::CustomObj {
+                    name: string_field(arg, "name", arg_path)?,
+                    class_fqn: string_field(arg, "class_fqn", arg_path)?,
+                },
+                target: Some(string_field(obj, "custom_obj_name", path)?),
+                persistent: None,
+            }
+        }
+        "token" => InputSpec {
+            kind: InputKind::Token,
+            arg: ArgumentSpec::Token { name: named(field(obj, "arg", path)?, arg_path)? },
+            target: None,
+            persistent: None,
+        },
+        "constant_input" => {
+            let value = constant_value(field(obj, "value", path)?, Path::Field(&path, "value"))?;
+            InputSpec::user_input(ArgumentSpec::Constant { name: string_field(obj, "name", path)?, value })
+        }
+        other => return Err(unknown_tag("InputSpec", other, path)),
+    })
+}
+
+fn output_spec(v: &Value, path: Path<'_>) -> Result<OutputSpec, Error> {
+    let (tag, body) = union(v, path)?;
+    let path = Path::Field(&path, tag);
+    let obj = as_object(body, path)?;
+    let arg_path = Path::Field(&path, "arg");
+    let tensor = || -> Result<ArgumentSpec, Error> {
+        Ok(ArgumentSpec::Tensor { name: named(field(obj, "arg", path)?, arg_path)? })
+    };
+    let with_target = |kind, target_field: &str| -> Result<OutputSpec, Error> {
+        Ok(OutputSpec { kind, arg: tensor()?, target: Some(string_field(obj, target_field, path)?) })
+    };
+    Ok(match tag {
+        "user_output" => OutputSpec::user_output(argument(field(obj, "arg", path)?, arg_path)?),
+        "loss_output" => OutputSpec { kind: OutputKind::LossOutput, arg: tensor()?, target: None },
+        "buffer_mutation" => with_target(OutputKind::BufferMutation, "buffer_name")?,
+        "parameter_mutation" => with_target(OutputKind::ParameterMutation, "parameter_name")?,
+        "gradient_to_parameter" => with_target(OutputKind::GradientToParameter, "parameter_name")?,
+        "gradient_to_user_input" => with_target(OutputKind::GradientToUserInput, "user_input_name")?,
+        "user_input_mutation" => with_target(OutputKind::UserInputMutation, "user_input_name")?,
+        "token" => OutputSpec {
+            kind: OutputKind::Token,
+            arg: ArgumentSpec::Token { name: named(field(obj, "arg", path)?, arg_path)? },
+            target: None,
+        },
+        other => return Err(unknown_tag("OutputSpec", other, path)),
+    })
+}
+
+fn unknown_tag(union: &str, tag: &str, path: Path<'_>) -> Error {
+    Error::decode(FORMAT, path, format!("unknown {union} member \"{tag}\""))
+}
+
+/// The `Argument` union of a user input or output.
+fn argument(v: &Value, path: Path<'_>) -> Result<ArgumentSpec, Error> {
+    let (tag, body) = union(v, path)?;
+    let inner = Path::Field(&path, tag);
+    // `as_sym_*` hold a union of a symbol name or a literal; only names are written for
+    // signature arguments.
+    let sym_name = |literal_tag: &str| -> Result<String, Error> {
+        let (sym_tag, sym) = union(body, inner)?;
+        match sym_tag {
+            "as_name" => sym.as_str().map(str::to_owned).ok_or_else(|| expected("a string", sym, Path::Field(&inner, "as_name"))),
+            t if t == literal_tag => Err(Error::decode(
+                FORMAT,
+                Path::Field(&inner, t),
+                "a literal symbolic value is not a graph argument; expected \"as_name\"",
+            )),
+            other => Err(unknown_tag(tag, other, inner)),
+        }
+    };
+    let constant = |value| ArgumentSpec::Constant { name: String::new(), value };
+    Ok(match tag {
+        "as_tensor" => ArgumentSpec::Tensor { name: named(body, inner)? },
+        "as_sym_int" => ArgumentSpec::SymInt { name: sym_name("as_int")? },
+        "as_sym_float" => ArgumentSpec::SymFloat { name: sym_name("as_float")? },
+        "as_sym_bool" => ArgumentSpec::SymBool { name: sym_name("as_bool")? },
+        "as_custom_obj" => {
+            let obj = as_object(body, inner)?;
+            ArgumentSpec::CustomObj { name: string_field(obj, "name", inner)?, class_fqn: string_field(obj, "class_fqn", inner)? }
+        }
+        "as_none" => constant(ConstantValue::None),
+        "as_int" => constant(ConstantValue::Int(int(body, inner)?)),
+        "as_float" => constant(ConstantValue::Float(float(body, inner)?)),
+        "as_string" => constant(ConstantValue::String(string(body, inner)?)),
+        "as_bool" => constant(ConstantValue::Bool(boolean(body, inner)?)),
+        other => {
+            return Err(Error::decode(
+                FORMAT,
+                inner,
+                format!("Argument member \"{other}\" cannot be a signature input or output (the model has no such argument)"),
+            ))
+        }
+    })
+}
+
+/// The `ConstantValue` union of a `constant_input`.
+fn constant_value(v: &Value, path: Path<'_>) -> Result<ConstantValue, Error> {
+    let (tag, body) = union(v, path)?;
+    let inner = Path::Field(&path, tag);
+    Ok(match tag {
+        "as_none" => ConstantValue::None,
+        "as_int" => ConstantValue::Int(int(body, inner)?),
+        "as_float" => ConstantValue::Float(float(body, inner)?),
+        "as_string" => ConstantValue::String(string(body, inner)?),
+        "as_bool" => ConstantValue::Bool(boolean(body, inner)?),
+        other => return Err(unknown_tag("ConstantValue", other, path)),
+    })
+}
+
+fn int(v: &Value, path: Path<'_>) -> Result<i64, Error> {
+    match v {
+        Value::Number(n) => n.as_i64().ok_or_else(|| {
+            Error::decode(FORMAT, path, format!("integer {n} does not fit in 64 bits or is not an integer"))
+        }),
+        other => Err(expected("an integer", other, path)),
+    }
+}
+
+fn float(v: &Value, path: Path<'_>) -> Result<f64, Error> {
+    match v {
+        // torch reads floats with Python's float(), which also takes integers.
+        Value::Number(n) => n.as_f64().ok_or_else(|| Error::decode(FORMAT, path, format!("{n} is not a float"))),
+        Value::String(s) => match s.as_str() {
+            "Infinity" => Ok(f64::INFINITY),
+            "-Infinity" => Ok(f64::NEG_INFINITY),
+            "NaN" => Ok(f64::NAN),
+            other => Err(Error::decode(FORMAT, path, format!("expected a float, found the string {other:?}"))),
+        },
+        other => Err(expected("a float", other, path)),
+    }
+}
+
+fn string(v: &Value, path: Path<'_>) -> Result<String, Error> {
+    v.as_str().map(str::to_owned).ok_or_else(|| expected("a string", v, path))
+}
+
+fn boolean(v: &Value, path: Path<'_>) -> Result<bool, Error> {
+    v.as_bool().ok_or_else(|| expected("a boolean", v, path))
+}

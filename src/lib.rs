@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod accessors;
+pub mod classify;
+pub mod codec;
+mod display;
+mod error;
+pub mod model;
+
+pub use accessors::{AccessorsReport, ExportBackwardSignature, NameMap, UserValue};
+pub use error::{Error, ValidationError};
+pub use model::validate::{Rule, SpecRef, Violation};
+pub use model::{
+    ArgumentSpec, ArgumentType, ConstantValue, ExportGraphSignature, InputKind, InputSpec, Node, OutputKind, OutputSpec,
+};
