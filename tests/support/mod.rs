@@ -1,0 +1,94 @@
+//! Test support: reading the neutral `specs.json` fixture form that the fixture generators
+//! write from torch's in-memory Python objects (independent of every codec under test).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use graph_signature::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
+use serde_json::Value;
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn str_of<'v>(v: &'v Value, key: &str) -> &'v str {
+    v[key].as_str().unwrap_or_else(|| panic!("{key} is not a string in {v}"))
+}
+
+fn opt_str(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+pub fn constant(v: &Value) -> ConstantValue {
+    let (tag, body) = v.as_object().and_then(|o| o.iter().next()).unwrap_or_else(|| panic!("bad constant {v}"));
+    match tag.as_str() {
+        "none" => ConstantValue::None,
+        "int" => ConstantValue::Int(body.as_i64().expect("int")),
+        "float" => ConstantValue::Float(match body {
+            Value::String(s) if s == "Infinity" => f64::INFINITY,
+            Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+            Value::String(s) if s == "NaN" => f64::NAN,
+            other => other.as_f64().expect("float"),
+        }),
+        "bool" => ConstantValue::Bool(body.as_bool().expect("bool")),
+        "str" => ConstantValue::String(body.as_str().expect("str").to_owned()),
+        other => panic!("unknown constant tag {other}"),
+    }
+}
+
+pub fn argument(v: &Value) -> ArgumentSpec {
+    let name = str_of(v, "name").to_owned();
+    match str_of(v, "type") {
+        "TensorArgument" => ArgumentSpec::Tensor { name },
+        "SymIntArgument" => ArgumentSpec::SymInt { name },
+        "SymFloatArgument" => ArgumentSpec::SymFloat { name },
+        "SymBoolArgument" => ArgumentSpec::SymBool { name },
+        "TokenArgument" => ArgumentSpec::Token { name },
+        "CustomObjArgument" => ArgumentSpec::CustomObj { name, class_fqn: str_of(v, "class_fqn").to_owned() },
+        "ConstantArgument" => ArgumentSpec::Constant { name, value: constant(&v["value"]) },
+        other => panic!("unknown argument type {other}"),
+    }
+}
+
+pub fn input_spec(v: &Value) -> InputSpec {
+    InputSpec {
+        kind: str_of(v, "kind").parse::<InputKind>().unwrap(),
+        arg: argument(&v["arg"]),
+        target: opt_str(&v["target"]),
+        persistent: v["persistent"].as_bool(),
+    }
+}
+
+pub fn output_spec(v: &Value) -> OutputSpec {
+    OutputSpec {
+        kind: str_of(v, "kind").parse::<OutputKind>().unwrap(),
+        arg: argument(&v["arg"]),
+        target: opt_str(&v["target"]),
+    }
+}
+
+pub fn specs(v: &Value) -> (Vec<InputSpec>, Vec<OutputSpec>) {
+    let list = |key: &str| v[key].as_array().unwrap_or_else(|| panic!("{key} missing")).clone();
+    (list("input_specs").iter().map(input_spec).collect(), list("output_specs").iter().map(output_spec).collect())
+}
+
+pub fn signature(v: &Value) -> ExportGraphSignature {
+    let (i, o) = specs(v);
+    ExportGraphSignature::new(i, o).expect("fixture specs are valid")
+}
+
+/// Every fixture folder under `dir`, sorted.
+pub fn fixture_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
