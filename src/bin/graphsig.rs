@@ -56,7 +56,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 s.push('\n');
                 s
             } else {
-                sig.to_string()
+                // `print(sig)` writes str(sig) and a newline.
+                format!("{sig}\n")
             };
             write_stdout(text.as_bytes())
         }
@@ -78,6 +79,7 @@ fn load(path: &Path) -> Result<ExportGraphSignature, Error> {
 fn describe(path: &Path, err: &Error) -> String {
     match err {
         Error::Io { path: Some(_), .. } => err.to_string(),
+        _ if path == Path::new("-") => format!("<stdin>: {err}"),
         _ => format!("{}: {err}", path.display()),
     }
 }

@@ -90,7 +90,9 @@ pub enum Rule {
         /// That earlier output's kind.
         after_kind: OutputKind,
     },
-    /// A mutation or gradient output's target names no matching input.
+    /// A mutation output's target names no matching input. (Gradient targets are not
+    /// checked: torch's verifier does not, and real joint graphs name user inputs by their
+    /// pre-rename placeholder names.)
     UnknownTarget {
         /// The output's kind.
         kind: OutputKind,
@@ -307,12 +309,8 @@ pub(crate) fn graph_violations(inputs: &[InputSpec], outputs: &[OutputSpec]) -> 
         let Some(target) = spec.target.as_deref() else { continue };
         let (known, expected) = match spec.kind {
             OutputKind::BufferMutation => (buffers.contains(target), "the target of a BUFFER input"),
-            OutputKind::ParameterMutation | OutputKind::GradientToParameter => {
-                (parameters.contains(target), "the target of a PARAMETER input")
-            }
-            OutputKind::UserInputMutation | OutputKind::GradientToUserInput => {
-                (user_inputs.contains(target), "the name of a USER_INPUT")
-            }
+            OutputKind::ParameterMutation => (parameters.contains(target), "the target of a PARAMETER input"),
+            OutputKind::UserInputMutation => (user_inputs.contains(target), "the name of a USER_INPUT"),
             _ => continue,
         };
         if !known {
