@@ -337,9 +337,7 @@ impl<'a> JsonScalar<'a> {
             ConstantValue::None => Self::Null,
             ConstantValue::Int(i) => Self::Int(*i),
             ConstantValue::Float(f) if f.is_nan() => Self::Str("NaN"),
-            ConstantValue::Float(f) if f.is_infinite() => {
-                Self::Str(if *f > 0.0 { "Infinity" } else { "-Infinity" })
-            }
+            ConstantValue::Float(f) if f.is_infinite() => Self::Str(if *f > 0.0 { "Infinity" } else { "-Infinity" }),
             ConstantValue::Float(f) => Self::Float(*f),
             ConstantValue::Bool(b) => Self::Bool(*b),
             ConstantValue::String(s) => Self::Str(s),

@@ -142,7 +142,8 @@ pub fn classify(flat: &FlatSignature) -> Result<ExportGraphSignature, Error> {
     for (i, arg) in flat.graph_outputs.iter().enumerate() {
         let arg = as_token(arg, &output_tokens);
         let ArgumentSpec::Tensor { name } = &arg else {
-            let kind = if matches!(arg, ArgumentSpec::Token { .. }) { OutputKind::Token } else { OutputKind::UserOutput };
+            let kind =
+                if matches!(arg, ArgumentSpec::Token { .. }) { OutputKind::Token } else { OutputKind::UserOutput };
             outputs.push(OutputSpec::new(kind, arg, None));
             continue;
         };

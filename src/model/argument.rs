@@ -145,10 +145,7 @@ impl ArgumentSpec {
 
     /// A constant argument.
     pub fn constant(name: impl Into<String>, value: ConstantValue) -> Self {
-        Self::Constant {
-            name: name.into(),
-            value,
-        }
+        Self::Constant { name: name.into(), value }
     }
 
     /// The graph node name (every variant has one).

@@ -189,11 +189,7 @@ pub struct Node<'a> {
 
 impl Clone for ExportGraphSignature {
     fn clone(&self) -> Self {
-        Self {
-            input_specs: self.input_specs.clone(),
-            output_specs: self.output_specs.clone(),
-            views: OnceLock::new(),
-        }
+        Self { input_specs: self.input_specs.clone(), output_specs: self.output_specs.clone(), views: OnceLock::new() }
     }
 }
 

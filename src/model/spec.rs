@@ -133,12 +133,7 @@ pub struct InputSpec {
 impl InputSpec {
     /// A user input with argument `arg` and no target.
     pub fn user_input(arg: ArgumentSpec) -> Self {
-        Self {
-            kind: InputKind::UserInput,
-            arg,
-            target: None,
-            persistent: None,
-        }
+        Self { kind: InputKind::UserInput, arg, target: None, persistent: None }
     }
 
     /// A lifted parameter: tensor input `name` holding parameter `target`.
@@ -148,10 +143,7 @@ impl InputSpec {
 
     /// A lifted buffer: tensor input `name` holding buffer `target`.
     pub fn buffer(name: impl Into<String>, target: impl Into<String>, persistent: bool) -> Self {
-        Self {
-            persistent: Some(persistent),
-            ..Self::lifted(InputKind::Buffer, name, target)
-        }
+        Self { persistent: Some(persistent), ..Self::lifted(InputKind::Buffer, name, target) }
     }
 
     /// A lifted constant tensor: tensor input `name` holding constant `target`.
@@ -160,12 +152,7 @@ impl InputSpec {
     }
 
     fn lifted(kind: InputKind, name: impl Into<String>, target: impl Into<String>) -> Self {
-        Self {
-            kind,
-            arg: ArgumentSpec::tensor(name),
-            target: Some(target.into()),
-            persistent: None,
-        }
+        Self { kind, arg: ArgumentSpec::tensor(name), target: Some(target.into()), persistent: None }
     }
 }
 
@@ -189,11 +176,7 @@ pub struct OutputSpec {
 impl OutputSpec {
     /// An output spec.
     pub fn new(kind: OutputKind, arg: ArgumentSpec, target: Option<&str>) -> Self {
-        Self {
-            kind,
-            arg,
-            target: target.map(str::to_owned),
-        }
+        Self { kind, arg, target: target.map(str::to_owned) }
     }
 
     /// A user output with argument `arg`.

@@ -111,9 +111,7 @@ impl Rule {
             | Self::TargetRequired { .. }
             | Self::PersistentRequired
             | Self::MultipleLossOutputs { .. } => Tier::Spec,
-            Self::DuplicateInputName { .. }
-            | Self::OutputOutOfOrder { .. }
-            | Self::UnknownTarget { .. } => Tier::Graph,
+            Self::DuplicateInputName { .. } | Self::OutputOutOfOrder { .. } | Self::UnknownTarget { .. } => Tier::Graph,
         }
     }
 
@@ -169,16 +167,10 @@ impl fmt::Display for Rule {
             Self::DuplicateInputName { name, first } => {
                 write!(f, "input name {name:?} is already used by inputs[{first}]")
             }
-            Self::OutputOutOfOrder {
-                kind,
-                after,
-                after_kind,
-            } => write!(f, "{kind} output comes after outputs[{after}] ({after_kind})"),
-            Self::UnknownTarget {
-                kind,
-                target,
-                expected,
-            } => write!(f, "{kind} target {target:?} is not {expected}"),
+            Self::OutputOutOfOrder { kind, after, after_kind } => {
+                write!(f, "{kind} output comes after outputs[{after}] ({after_kind})")
+            }
+            Self::UnknownTarget { kind, target, expected } => write!(f, "{kind} target {target:?} is not {expected}"),
         }
     }
 }

@@ -150,7 +150,11 @@ fn union<'v>(v: &'v Value, path: Path<'_>) -> Result<(&'v str, &'v Value), Error
     let mut members = obj.iter();
     match (members.next(), members.next()) {
         (Some((tag, value)), None) => Ok((tag, value)),
-        _ => Err(Error::decode(FORMAT, path, format!("expected a union (an object with 1 member), found {} members", obj.len()))),
+        _ => Err(Error::decode(
+            FORMAT,
+            path,
+            format!("expected a union (an object with 1 member), found {} members", obj.len()),
+        )),
     }
 }
 
@@ -272,7 +276,9 @@ fn argument(v: &Value, path: Path<'_>) -> Result<ArgumentSpec, Error> {
     let sym_name = |literal_tag: &str| -> Result<String, Error> {
         let (sym_tag, sym) = union(body, inner)?;
         match sym_tag {
-            "as_name" => sym.as_str().map(str::to_owned).ok_or_else(|| expected("a string", sym, Path::Field(&inner, "as_name"))),
+            "as_name" => {
+                sym.as_str().map(str::to_owned).ok_or_else(|| expected("a string", sym, Path::Field(&inner, "as_name")))
+            }
             t if t == literal_tag => Err(Error::decode(
                 FORMAT,
                 Path::Field(&inner, t),
@@ -289,20 +295,23 @@ fn argument(v: &Value, path: Path<'_>) -> Result<ArgumentSpec, Error> {
         "as_sym_bool" => ArgumentSpec::SymBool { name: sym_name("as_bool")? },
         "as_custom_obj" => {
             let obj = as_object(body, inner)?;
-            ArgumentSpec::CustomObj { name: string_field(obj, "name", inner)?, class_fqn: string_field(obj, "class_fqn", inner)? }
+            ArgumentSpec::CustomObj {
+                name: string_field(obj, "name", inner)?,
+                class_fqn: string_field(obj, "class_fqn", inner)?,
+            }
         }
         "as_none" => constant(ConstantValue::None),
         "as_int" => constant(ConstantValue::Int(int(body, inner)?)),
         "as_float" => constant(ConstantValue::Float(float(body, inner)?)),
         "as_string" => constant(ConstantValue::String(string(body, inner)?)),
         "as_bool" => constant(ConstantValue::Bool(boolean(body, inner)?)),
-        other => {
-            return Err(Error::decode(
-                FORMAT,
-                inner,
-                format!("Argument member \"{other}\" cannot be a signature input or output (the model has no such argument)"),
-            ))
-        }
+        other => return Err(Error::decode(
+            FORMAT,
+            inner,
+            format!(
+                "Argument member \"{other}\" cannot be a signature input or output (the model has no such argument)"
+            ),
+        )),
     })
 }
 
