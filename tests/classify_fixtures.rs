@@ -68,7 +68,11 @@ fn classification_equals_torch_on_every_recorded_graph() {
                     // torch: "AssertionError: Unknown tensor output kind: mul_2"; ours ends
                     // with the same "<failure>: <name>".
                     let torch_tail = torch_error.trim_start_matches("AssertionError: ");
-                    assert!(e.to_string().ends_with(torch_tail), "{}: torch said {torch_error:?}, we said {e}", path.display());
+                    assert!(
+                        e.to_string().ends_with(torch_tail),
+                        "{}: torch said {torch_error:?}, we said {e}",
+                        path.display()
+                    );
                     errors += 1;
                 }
                 other => panic!("{}: torch failed with {torch_error:?}, we gave {other:?}", path.display()),

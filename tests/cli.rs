@@ -34,19 +34,14 @@ fn stderr(out: &Output) -> String {
 fn inspectable() -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
     fixture_dirs(&fixtures_dir().join("torch-2.15"))
         .into_iter()
-        .filter_map(|d| {
-            ["model.json", "signature.json"].iter().map(|f| d.join(f)).find(|p| p.exists()).map(|p| (d, p))
-        })
+        .filter_map(|d| ["model.json", "signature.json"].iter().map(|f| d.join(f)).find(|p| p.exists()).map(|p| (d, p)))
         .collect()
 }
 
 /// Not for the fixture whose constant user output has a name (torch's JSON drops it) nor
 /// for the one torch refuses: their JSON does not carry exactly what torch printed.
 fn printed_as_written(dir: &Path) -> bool {
-    !matches!(
-        dir.file_name().unwrap().to_str().unwrap(),
-        "synthetic_constant_values" | "synthetic_multiple_losses"
-    )
+    !matches!(dir.file_name().unwrap().to_str().unwrap(), "synthetic_constant_values" | "synthetic_multiple_losses")
 }
 
 #[test]

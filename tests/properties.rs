@@ -24,15 +24,8 @@ fn constant() -> impl Strategy<Value = ConstantValue> {
     prop_oneof![
         Just(ConstantValue::None),
         any::<i64>().prop_map(ConstantValue::Int),
-        prop_oneof![
-            any::<f64>(),
-            Just(f64::INFINITY),
-            Just(f64::NEG_INFINITY),
-            Just(f64::NAN),
-            Just(-0.0),
-            Just(1.0)
-        ]
-        .prop_map(ConstantValue::Float),
+        prop_oneof![any::<f64>(), Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(f64::NAN), Just(-0.0), Just(1.0)]
+            .prop_map(ConstantValue::Float),
         any::<bool>().prop_map(ConstantValue::Bool),
         name().prop_map(ConstantValue::String),
     ]
@@ -66,7 +59,11 @@ fn any_input() -> impl Strategy<Value = InputSpec> {
 
 /// Any output spec, valid or not.
 fn any_output() -> impl Strategy<Value = OutputSpec> {
-    (output_kind(), any_argument(), prop::option::of(name())).prop_map(|(kind, arg, target)| OutputSpec { kind, arg, target })
+    (output_kind(), any_argument(), prop::option::of(name())).prop_map(|(kind, arg, target)| OutputSpec {
+        kind,
+        arg,
+        target,
+    })
 }
 
 /// Reference: is this argument allowed for the kind? (Written from torch's serializer.)
@@ -122,43 +119,50 @@ fn reference_violations(inputs: &[InputSpec], outputs: &[OutputSpec]) -> Vec<(Sp
 
 /// A valid signature: arbitrary specs repaired to satisfy the spec rules.
 fn valid_signature() -> impl Strategy<Value = ExportGraphSignature> {
-    (prop::collection::vec(any_input(), 0..24), prop::collection::vec(any_output(), 0..24)).prop_map(|(mut ins, mut outs)| {
-        for s in &mut ins {
-            if !input_arg_ok(s.kind, &s.arg) {
-                let name = s.arg.name().to_owned();
-                s.arg = match s.kind {
-                    InputKind::CustomObj => ArgumentSpec::CustomObj { name, class_fqn: "__torch__.Foo".into() },
-                    InputKind::Token => ArgumentSpec::Token { name },
-                    _ => ArgumentSpec::Tensor { name },
-                };
-            }
-            if !matches!(s.kind, InputKind::UserInput | InputKind::Token) && s.target.is_none() {
-                s.target = Some(format!("t.{}", s.arg.name()));
-            }
-            if s.kind == InputKind::Buffer && s.persistent.is_none() {
-                s.persistent = Some(false);
-            }
-        }
-        let mut seen_loss = false;
-        for s in &mut outs {
-            if s.kind == OutputKind::LossOutput {
-                if seen_loss {
-                    s.kind = OutputKind::UserOutput;
+    (prop::collection::vec(any_input(), 0..24), prop::collection::vec(any_output(), 0..24)).prop_map(
+        |(mut ins, mut outs)| {
+            for s in &mut ins {
+                if !input_arg_ok(s.kind, &s.arg) {
+                    let name = s.arg.name().to_owned();
+                    s.arg = match s.kind {
+                        InputKind::CustomObj => ArgumentSpec::CustomObj { name, class_fqn: "__torch__.Foo".into() },
+                        InputKind::Token => ArgumentSpec::Token { name },
+                        _ => ArgumentSpec::Tensor { name },
+                    };
                 }
-                seen_loss = true;
+                if !matches!(s.kind, InputKind::UserInput | InputKind::Token) && s.target.is_none() {
+                    s.target = Some(format!("t.{}", s.arg.name()));
+                }
+                if s.kind == InputKind::Buffer && s.persistent.is_none() {
+                    s.persistent = Some(false);
+                }
             }
-            if !output_arg_ok(s.kind, &s.arg) {
-                let name = s.arg.name().to_owned();
-                s.arg = if s.kind == OutputKind::Token { ArgumentSpec::Token { name } } else { ArgumentSpec::Tensor { name } };
+            let mut seen_loss = false;
+            for s in &mut outs {
+                if s.kind == OutputKind::LossOutput {
+                    if seen_loss {
+                        s.kind = OutputKind::UserOutput;
+                    }
+                    seen_loss = true;
+                }
+                if !output_arg_ok(s.kind, &s.arg) {
+                    let name = s.arg.name().to_owned();
+                    s.arg = if s.kind == OutputKind::Token {
+                        ArgumentSpec::Token { name }
+                    } else {
+                        ArgumentSpec::Tensor { name }
+                    };
+                }
+                let needs_target =
+                    !matches!(s.kind, OutputKind::UserOutput | OutputKind::LossOutput | OutputKind::Token);
+                if needs_target && s.target.is_none() {
+                    s.target = Some("t".into());
+                }
             }
-            let needs_target = !matches!(s.kind, OutputKind::UserOutput | OutputKind::LossOutput | OutputKind::Token);
-            if needs_target && s.target.is_none() {
-                s.target = Some("t".into());
-            }
-        }
-        assert!(reference_violations(&ins, &outs).is_empty());
-        ExportGraphSignature::new(ins, outs).expect("repaired specs are valid")
-    })
+            assert!(reference_violations(&ins, &outs).is_empty());
+            ExportGraphSignature::new(ins, outs).expect("repaired specs are valid")
+        },
+    )
 }
 
 // ---------------------------------------------------------------- references
@@ -388,7 +392,12 @@ fn mutation_without_target_is_rejected_for_every_target_kind() {
 
 #[test]
 fn wrong_argument_types_are_rejected_with_the_allowed_types_in_the_hint() {
-    let spec = InputSpec { kind: InputKind::Parameter, arg: ArgumentSpec::SymInt { name: "s0".into() }, target: Some("w".into()), persistent: None };
+    let spec = InputSpec {
+        kind: InputKind::Parameter,
+        arg: ArgumentSpec::SymInt { name: "s0".into() },
+        target: Some("w".into()),
+        persistent: None,
+    };
     let v = new(vec![spec], vec![]);
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].1.to_string(), "a PARAMETER spec cannot take a SymIntArgument");
@@ -411,7 +420,10 @@ fn every_violation_is_reported_not_only_the_first() {
     b.target = None;
     let v = new(vec![b], vec![OutputSpec::new(OutputKind::Token, ArgumentSpec::tensor("t"), None)]);
     let codes: Vec<_> = v.iter().map(|(at, r)| format!("{at} {}", r.code())).collect();
-    assert_eq!(codes, ["inputs[0] target-required", "inputs[0] persistent-required", "outputs[0] argument-not-allowed"]);
+    assert_eq!(
+        codes,
+        ["inputs[0] target-required", "inputs[0] persistent-required", "outputs[0] argument-not-allowed"]
+    );
 }
 
 #[test]
@@ -451,6 +463,9 @@ fn python_dict_semantics_on_duplicate_keys() {
         vec![],
     )
     .unwrap();
-    assert_eq!(pairs(sig.inputs_to_parameters()), [("p".to_owned(), "last".to_owned()), ("q".to_owned(), "other".to_owned())]);
+    assert_eq!(
+        pairs(sig.inputs_to_parameters()),
+        [("p".to_owned(), "last".to_owned()), ("q".to_owned(), "other".to_owned())]
+    );
     assert_eq!(sig.parameters(), ["first", "other", "last"]);
 }

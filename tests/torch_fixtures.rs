@@ -146,8 +146,8 @@ fn whole_model_json_reads_with_its_schema_version() {
             continue;
         }
         seen += 1;
-        let decoded = torch_json::decode(&std::fs::read(&model).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", model.display()));
+        let decoded =
+            torch_json::decode(&std::fs::read(&model).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", model.display()));
         let version = decoded.schema_version.expect("a model JSON carries its schema version");
         assert_eq!((version.major, version.minor), (8, 20), "{}", model.display());
         let expected = support::signature(&read_json(&dir.join("specs.json")));

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use graph_signature::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
+use graph_signature::{
+    ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec,
+};
 use serde_json::Value;
 
 pub fn fixtures_dir() -> PathBuf {
