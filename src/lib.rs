@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accessors;
+pub mod archive;
 pub mod classify;
 pub mod codec;
 mod display;

@@ -1,5 +1,6 @@
 //! torch's own signature JSON, as `torch._export.serde` writes it at
-//! `graph_module.signature` of an exported program (schema 8.x: torch 2.6 to 2.15).
+//! `graph_module.signature` of an exported program, for every schema torch has released:
+//! the integer schema 2 (torch 2.2), 5.x (2.3, 2.4), 7.x (2.5) and 8.x (2.6 to 2.15).
 //!
 //! Input may be the signature object alone (`{"input_specs": [...], "output_specs": [...]}`)
 //! or a whole exported-program JSON (`models/<name>.json` of a `.pt2` archive, or
@@ -10,6 +11,18 @@
 //! struct keys are ignored; floats may be numbers or the strings `"Infinity"`,
 //! `"-Infinity"`, `"NaN"`; an unknown union tag is an error that names it. Every error
 //! carries the path of the offending value, e.g. `input_specs[3].buffer.persistent`.
+//!
+//! What older torch wrote is read too:
+//!
+//! | quirk | written by | read as |
+//! |---|---|---|
+//! | a union as an object with *every* member, all but one `null` | torch 2.2 (`dataclasses.asdict`) | the non-null member |
+//! | `schema_version` as a bare integer (`2`) | torch 2.2 | version `2.0` |
+//! | a BUFFER without `persistent` | torch 2.2 (no such field) | `persistent = true`: every buffer of a 2.2 program is in its `state_dict` (torch ≤ 2.4 set it so itself) |
+//! | `"as_none": []` | torch ≤ 2.5 | `None` |
+//! | `{"as_int": true}` for a bool constant input | torch 2.4, 2.5 (`isinstance(v, int)` checked first) | `Bool(true)`, the value the program had (torch's own reader turns it into `1`) |
+//! | bare `Infinity`, `-Infinity`, `NaN` tokens (not JSON) | torch ≤ 2.6 | the float |
+//! | a constant `user_input` (no `constant_input` yet) | torch 2.2, 2.3 | a USER_INPUT with a constant argument |
 //!
 //! ```
 //! use graph_signature::codec::torch_json;
@@ -29,12 +42,16 @@ use serde_json::{Map, Value};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 use crate::Error;
 
+
 const FORMAT: &str = "torch-json";
 
-/// The torch schema majors this reader understands.
-pub const SUPPORTED_MAJOR: u64 = 8;
+/// The torch schema majors this reader understands: 2 (torch 2.2's integer version), 5
+/// (2.3, 2.4), 7 (2.5), 8 (2.6 to 2.15). torch released no others.
+pub const SUPPORTED_MAJORS: &[u64] = &[2, 5, 7, 8];
+const SUPPORTED: &str = "2, 5.x, 7.x and 8.x";
 
-/// torch's `SchemaVersion` of an exported program, e.g. 8.20 for torch 2.12 to 2.15.
+/// torch's `SchemaVersion` of an exported program, e.g. 8.20 for torch 2.12 to 2.15
+/// (torch 2.2 wrote a bare integer, `2`, read as 2.0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TorchSchemaVersion {
     /// Major version: bumped when a field is removed or added without default.
@@ -60,6 +77,8 @@ pub struct TorchSignature {
 
 /// Reads a signature object or a whole exported-program JSON.
 pub fn decode(bytes: &[u8]) -> Result<TorchSignature, Error> {
+    let quoted = quote_bare_non_finite(bytes);
+    let bytes = quoted.as_deref().unwrap_or(bytes);
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;
     let root = Path::Root;
     let obj = as_object(&doc, root)?;
@@ -69,16 +88,19 @@ pub fn decode(bytes: &[u8]) -> Result<TorchSignature, Error> {
             Some(v) => schema_version(v, version_path)?,
             None => return Err(Error::decode(FORMAT, version_path, "missing field")),
         };
-        if version.major != SUPPORTED_MAJOR {
-            return Err(Error::UnsupportedVersion { format: FORMAT, found: version.to_string(), supported: "8.x" });
+        if !SUPPORTED_MAJORS.contains(&version.major) {
+            return Err(Error::UnsupportedVersion { format: FORMAT, found: version.to_string(), supported: SUPPORTED });
         }
         let gm_path = Path::Field(&root, "graph_module");
         let sig_path = Path::Field(&gm_path, "signature");
         let sig = field(as_object(gm, gm_path)?, "signature", gm_path)?;
-        let signature = signature(sig, sig_path)?;
+        let signature = signature(sig, sig_path, version.major < 5)?;
         Ok(TorchSignature { signature, schema_version: Some(version) })
     } else if obj.contains_key("input_specs") {
-        Ok(TorchSignature { signature: signature(&doc, root)?, schema_version: None })
+        // A bare signature carries no version: torch 2.2's is recognised by its unions,
+        // written with every member.
+        let legacy = is_all_members_encoding(obj);
+        Ok(TorchSignature { signature: signature(&doc, root, legacy)?, schema_version: None })
     } else {
         Err(Error::decode(
             FORMAT,
@@ -136,6 +158,9 @@ fn string_field(obj: &Map<String, Value>, name: &str, path: Path<'_>) -> Result<
 }
 
 fn schema_version(v: &Value, path: Path<'_>) -> Result<TorchSchemaVersion, Error> {
+    if let Some(major) = v.as_u64() {
+        return Ok(TorchSchemaVersion { major, minor: 0 });
+    }
     let obj = as_object(v, path)?;
     let num = |name: &str| {
         let v = field(obj, name, path)?;
@@ -144,18 +169,62 @@ fn schema_version(v: &Value, path: Path<'_>) -> Result<TorchSchemaVersion, Error
     Ok(TorchSchemaVersion { major: num("major")?, minor: num("minor")? })
 }
 
-/// A union: an object with exactly one member; returns its tag and value.
+/// A union: an object with exactly one member, or (torch 2.2) with every member and all
+/// but one `null`; returns the tag and value of the one.
 fn union<'v>(v: &'v Value, path: Path<'_>) -> Result<(&'v str, &'v Value), Error> {
     let obj = as_object(v, path)?;
-    let mut members = obj.iter();
+    let mut members = obj.iter().filter(|(_, value)| !value.is_null());
     match (members.next(), members.next()) {
         (Some((tag, value)), None) => Ok((tag, value)),
-        _ => Err(Error::decode(
+        (None, _) => Err(Error::decode(FORMAT, path, "expected a union (an object with 1 member), found none set")),
+        (Some((a, _)), Some((b, _))) => Err(Error::decode(
             FORMAT,
             path,
-            format!("expected a union (an object with 1 member), found {} members", obj.len()),
+            format!("expected a union (an object with 1 member), found several set: \"{a}\", \"{b}\""),
         )),
     }
+}
+
+/// Whether a signature's specs are unions written with every member (torch 2.2).
+fn is_all_members_encoding(sig: &Map<String, Value>) -> bool {
+    ["input_specs", "output_specs"].iter().any(|key| {
+        let first = sig.get(*key).and_then(Value::as_array).and_then(|l| l.first());
+        first.and_then(Value::as_object).is_some_and(|o| o.len() > 1 && o.values().any(Value::is_null))
+    })
+}
+
+/// torch ≤ 2.6 wrote non-finite floats as the bare tokens `Infinity`, `-Infinity` and
+/// `NaN`, which are not JSON; quotes them (outside strings) so they read like the
+/// `"Infinity"` strings later versions write. `None` when there is none.
+fn quote_bare_non_finite(bytes: &[u8]) -> Option<Vec<u8>> {
+    const TOKENS: [&[u8]; 3] = [b"-Infinity", b"Infinity", b"NaN"];
+    let mut out: Option<Vec<u8>> = None;
+    let (mut i, mut copied, mut in_string) = (0, 0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if let Some(token) = TOKENS.iter().find(|t| bytes[i..].starts_with(t)) {
+            let buf = out.get_or_insert_with(|| Vec::with_capacity(bytes.len() + 16));
+            buf.extend_from_slice(&bytes[copied..i]);
+            buf.push(b'"');
+            buf.extend_from_slice(token);
+            buf.push(b'"');
+            i += token.len();
+            copied = i;
+            continue;
+        }
+        i += 1;
+    }
+    let mut out = out?;
+    out.extend_from_slice(&bytes[copied..]);
+    Some(out)
 }
 
 fn list<'v>(obj: &'v Map<String, Value>, name: &str, path: Path<'_>) -> Result<&'v [Value], Error> {
@@ -163,14 +232,15 @@ fn list<'v>(obj: &'v Map<String, Value>, name: &str, path: Path<'_>) -> Result<&
     v.as_array().map(Vec::as_slice).ok_or_else(|| expected("an array", v, Path::Field(&path, name)))
 }
 
-fn signature(v: &Value, path: Path<'_>) -> Result<ExportGraphSignature, Error> {
+/// `legacy`: written by torch 2.2, whose BUFFER specs have no `persistent`.
+fn signature(v: &Value, path: Path<'_>, legacy: bool) -> Result<ExportGraphSignature, Error> {
     let obj = as_object(v, path)?;
     let in_path = Path::Field(&path, "input_specs");
     let out_path = Path::Field(&path, "output_specs");
     let inputs = list(obj, "input_specs", path)?
         .iter()
         .enumerate()
-        .map(|(i, s)| input_spec(s, Path::Index(&in_path, i)))
+        .map(|(i, s)| input_spec(s, Path::Index(&in_path, i), legacy))
         .collect::<Result<Vec<_>, _>>()?;
     let outputs = list(obj, "output_specs", path)?
         .iter()
@@ -185,7 +255,7 @@ fn named(v: &Value, path: Path<'_>) -> Result<String, Error> {
     string_field(as_object(v, path)?, "name", path)
 }
 
-fn input_spec(v: &Value, path: Path<'_>) -> Result<InputSpec, Error> {
+fn input_spec(v: &Value, path: Path<'_>, legacy: bool) -> Result<InputSpec, Error> {
     let (tag, body) = union(v, path)?;
     let path = Path::Field(&path, tag);
     let obj = as_object(body, path)?;
@@ -202,10 +272,11 @@ fn input_spec(v: &Value, path: Path<'_>) -> Result<InputSpec, Error> {
         "user_input" => InputSpec::user_input(argument(field(obj, "arg", path)?, arg_path)?),
         "parameter" => lifted(InputKind::Parameter, "parameter_name")?,
         "buffer" => {
-            let persistent = field(obj, "persistent", path)?;
-            let persistent = persistent
-                .as_bool()
-                .ok_or_else(|| expected("a boolean", persistent, Path::Field(&path, "persistent")))?;
+            let persistent = match obj.get("persistent") {
+                None if legacy => true,
+                None => return Err(Error::decode(FORMAT, path, "missing field \"persistent\"")),
+                Some(p) => p.as_bool().ok_or_else(|| expected("a boolean", p, Path::Field(&path, "persistent")))?,
+            };
             InputSpec { persistent: Some(persistent), ..lifted(InputKind::Buffer, "buffer_name")? }
         }
         "tensor_constant" => lifted(InputKind::ConstantTensor, "tensor_constant_name")?,
@@ -300,18 +371,20 @@ fn argument(v: &Value, path: Path<'_>) -> Result<ArgumentSpec, Error> {
                 class_fqn: string_field(obj, "class_fqn", inner)?,
             }
         }
-        "as_none" => constant(ConstantValue::None),
-        "as_int" => constant(ConstantValue::Int(int(body, inner)?)),
+        "as_none" => constant(none(body, inner)?),
+        "as_int" => constant(int_or_bool(body, inner)?),
         "as_float" => constant(ConstantValue::Float(float(body, inner)?)),
         "as_string" => constant(ConstantValue::String(string(body, inner)?)),
         "as_bool" => constant(ConstantValue::Bool(boolean(body, inner)?)),
-        other => return Err(Error::decode(
-            FORMAT,
-            inner,
-            format!(
+        other => {
+            return Err(Error::decode(
+                FORMAT,
+                inner,
+                format!(
                 "Argument member \"{other}\" cannot be a signature input or output (the model has no such argument)"
             ),
-        )),
+            ))
+        }
     })
 }
 
@@ -320,13 +393,30 @@ fn constant_value(v: &Value, path: Path<'_>) -> Result<ConstantValue, Error> {
     let (tag, body) = union(v, path)?;
     let inner = Path::Field(&path, tag);
     Ok(match tag {
-        "as_none" => ConstantValue::None,
-        "as_int" => ConstantValue::Int(int(body, inner)?),
+        "as_none" => none(body, inner)?,
+        "as_int" => int_or_bool(body, inner)?,
         "as_float" => ConstantValue::Float(float(body, inner)?),
         "as_string" => ConstantValue::String(string(body, inner)?),
         "as_bool" => ConstantValue::Bool(boolean(body, inner)?),
         other => return Err(unknown_tag("ConstantValue", other, path)),
     })
+}
+
+/// `as_none` is `true` (torch 2.6+) or `[]` (torch ≤ 2.5).
+fn none(v: &Value, path: Path<'_>) -> Result<ConstantValue, Error> {
+    match v {
+        Value::Bool(true) => Ok(ConstantValue::None),
+        Value::Array(a) if a.is_empty() => Ok(ConstantValue::None),
+        other => Err(expected("true or []", other, path)),
+    }
+}
+
+/// An `as_int`, or the bool torch 2.4 and 2.5 wrote under `as_int`.
+fn int_or_bool(v: &Value, path: Path<'_>) -> Result<ConstantValue, Error> {
+    match v {
+        Value::Bool(b) => Ok(ConstantValue::Bool(*b)),
+        other => int(other, path).map(ConstantValue::Int),
+    }
 }
 
 fn int(v: &Value, path: Path<'_>) -> Result<i64, Error> {
