@@ -469,3 +469,30 @@ fn python_dict_semantics_on_duplicate_keys() {
     );
     assert_eq!(sig.parameters(), ["first", "other", "last"]);
 }
+
+#[test]
+fn replace_hook_renames_outputs_always_and_placeholders_only_when_asked() {
+    use graph_signature::Node;
+    let sig = ExportGraphSignature::new(
+        vec![InputSpec::user_input(ArgumentSpec::tensor("x"))],
+        vec![OutputSpec::user_output(ArgumentSpec::tensor("x"))],
+    )
+    .unwrap();
+    let placeholder = Node { name: "x", op: "placeholder" };
+    let add = Node { name: "add", op: "call_function" };
+    let output = Node { name: "output", op: "output" };
+
+    // A placeholder replaced in an ordinary user: nothing changes unless replace_inputs.
+    let mut plain = sig.clone();
+    plain.replace_hook(false)(placeholder, "x_1", add);
+    assert_eq!(plain, sig);
+    let mut with_inputs = sig.clone();
+    with_inputs.replace_hook(true)(placeholder, "x_1", add);
+    assert_eq!(with_inputs.input_specs()[0].arg.name(), "x_1");
+    assert_eq!(with_inputs.output_specs()[0].arg.name(), "x_1", "replace_all_uses renames every use");
+
+    // Any node replaced in the output node: renamed.
+    let mut in_output = sig.clone();
+    in_output.replace_hook(false)(placeholder, "x_2", output);
+    assert_eq!(in_output.output_specs()[0].arg.name(), "x_2");
+}
