@@ -5,7 +5,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::classify::ClassifyFailure;
-use crate::model::validate::{SpecRef, Violation};
+use crate::model::validate::{SpecKind, SpecRef, Violation};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug)]
@@ -42,6 +42,17 @@ pub enum Error {
         /// The versions this build reads, e.g. `"8.x"`.
         supported: &'static str,
     },
+    /// A valid signature that `format` (at the version asked for) cannot hold as it is:
+    /// writing it would fail in the format's own tools, or silently change or drop part of
+    /// the spec at `at`.
+    Unrepresentable {
+        /// The format being written, e.g. `"torch-json"`.
+        format: &'static str,
+        /// The spec that cannot be written.
+        at: SpecRef,
+        /// Why.
+        reason: UnrepresentableReason,
+    },
     /// An I/O error, with the file it concerns when there is one.
     Io {
         /// The file, if any.
@@ -75,6 +86,7 @@ impl fmt::Display for Error {
             Self::UnsupportedVersion { format, found, supported } => {
                 write!(f, "{format} schema version {found} is not supported (this build reads {supported})")
             }
+            Self::Unrepresentable { format, at, reason } => write!(f, "cannot write {at} as {format}: {reason}"),
             Self::Io { path: Some(p), source } => write!(f, "{}: {source}", p.display()),
             Self::Io { path: None, source } => source.fmt(f),
         }
@@ -99,6 +111,71 @@ impl From<io::Error> for Error {
 impl From<ValidationError> for Error {
     fn from(v: ValidationError) -> Self {
         Self::Invalid(v)
+    }
+}
+
+/// Why a spec cannot be written in a format (see [`Error::Unrepresentable`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnrepresentableReason {
+    /// The target version of the format has no way to say `what`; `min_version` is the first
+    /// that has, e.g. `"schema 8.14 (torch 2.9+)"`.
+    NeedsNewerVersion {
+        /// What cannot be written, e.g. `"a PARAMETER_MUTATION output"`.
+        what: &'static str,
+        /// The first format version that can hold it.
+        min_version: &'static str,
+        /// The version asked for, e.g. `"schema 8.8 (torch 2.8)"`.
+        target: String,
+    },
+    /// The format's own writer cannot write `what` at all (it fails with `writer_error`).
+    WriterFails {
+        /// What cannot be written, e.g. `"a SymBool user input"`.
+        what: &'static str,
+        /// What the reference writer does, e.g. torch 2.15's `AssertionError: TODO`.
+        writer_error: &'static str,
+        /// What a lossy write produces instead.
+        closest: &'static str,
+    },
+    /// The format's own reader would read `what` back as something else: `read_back_as`.
+    ReadBackChanges {
+        /// What would change, e.g. `"a CustomObj user output"`.
+        what: &'static str,
+        /// What the reference reader makes of it.
+        read_back_as: &'static str,
+        /// What a lossy write produces instead.
+        closest: &'static str,
+    },
+    /// The format has no place for `field` on a spec of kind `kind`: writing would drop it
+    /// (which a lossy write does).
+    NoSlot {
+        /// The field, `"target"` or `"persistent"`.
+        field: &'static str,
+        /// The spec's kind.
+        kind: SpecKind,
+    },
+}
+
+impl fmt::Display for UnrepresentableReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NeedsNewerVersion { what, min_version, target } => {
+                write!(f, "{what} needs {min_version}; the target is {target}")
+            }
+            Self::WriterFails { what, writer_error, closest } => write!(
+                f,
+                "{what} cannot be written: the format's own writer fails ({writer_error}); \
+                 a lossy write gives {closest}"
+            ),
+            Self::ReadBackChanges { what, read_back_as, closest } => write!(
+                f,
+                "{what} would be read back by the format's own reader as {read_back_as}; \
+                 a lossy write gives {closest}"
+            ),
+            Self::NoSlot { field, kind } => {
+                write!(f, "the format has no place for the {field} of a {kind} spec; a lossy write drops it")
+            }
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod error;
 pub mod model;
 
 pub use accessors::{AccessorsReport, ExportBackwardSignature, NameMap, UserValue};
+pub use error::UnrepresentableReason;
 pub use error::{Error, ValidationError};
 pub use model::validate::{Rule, SpecRef, Violation};
 pub use model::{

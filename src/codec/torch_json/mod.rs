@@ -42,6 +42,8 @@ use serde_json::{Map, Value};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 use crate::Error;
 
+mod write;
+pub use write::{encode, TorchTarget, WriteOptions};
 
 const FORMAT: &str = "torch-json";
 
