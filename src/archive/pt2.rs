@@ -22,9 +22,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
-use zip::result::ZipError;
-use zip::ZipArchive;
-
+use super::zipfile::{self, Entry};
 use crate::codec::torch_json::{self, TorchSchemaVersion};
 use crate::{Error, ExportGraphSignature};
 
@@ -74,38 +72,25 @@ pub fn looks_like_zip(prefix: &[u8]) -> bool {
     prefix.starts_with(b"PK\x03\x04") || prefix.starts_with(b"PK\x05\x06")
 }
 
-fn zip_error(record: &str, e: ZipError) -> Error {
-    match e {
-        ZipError::Io(source) => Error::Io { path: None, source },
-        other => Error::decode(FORMAT, record, format!("not a readable zip archive: {other}")),
-    }
-}
-
 /// Reads every model's signature from an archive.
-pub fn read<R: Read + Seek>(reader: R) -> Result<Vec<ArchivedSignature>, Error> {
-    let mut zip = ZipArchive::new(reader).map_err(|e| {
-        let hint = " (a truncated or partly written archive, e.g. left by a failed save?)";
-        match zip_error("", e) {
-            Error::Decode { format, path, reason } => Error::Decode { format, path, reason: reason + hint },
-            other => other,
+pub fn read<R: Read + Seek>(mut reader: R) -> Result<Vec<ArchivedSignature>, Error> {
+    let entries = directory(&mut reader)?;
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let root = match layout_of(&names)? {
+        Layout::LegacyZip => {
+            let read = read_model(&mut reader, &entries, LEGACY_MODEL_RECORD)?;
+            return Ok(vec![ArchivedSignature {
+                name: "model".to_owned(),
+                record: LEGACY_MODEL_RECORD.to_owned(),
+                layout: Layout::LegacyZip,
+                schema_version: read.schema_version,
+                signature: read.signature,
+            }]);
         }
-    })?;
-    let names: Vec<String> =
-        zip.file_names().map(|n| n.map(|n| n.into_owned())).collect::<Result<_, _>>().map_err(|e| zip_error("", e))?;
-    if names.iter().any(|n| n == "serialized_exported_program.json") {
-        let record = "serialized_exported_program.json";
-        let signature = read_model(&mut zip, record)?;
-        return Ok(vec![ArchivedSignature {
-            name: "model".to_owned(),
-            record: record.to_owned(),
-            layout: Layout::LegacyZip,
-            schema_version: signature.schema_version,
-            signature: signature.signature,
-        }]);
-    }
-    let root = pt2_root(&names)?;
+        Layout::Pt2Archive { root } => root,
+    };
     let format_record = format!("{root}/archive_format");
-    let archive_format = read_record(&mut zip, &format_record, 64)?;
+    let archive_format = read_record(&mut reader, &entries, &format_record, 64)?;
     if archive_format != b"pt2" {
         return Err(Error::decode(
             FORMAT,
@@ -114,21 +99,21 @@ pub fn read<R: Read + Seek>(reader: R) -> Result<Vec<ArchivedSignature>, Error> 
         ));
     }
     let models_dir = format!("{root}/models/");
-    let mut models: Vec<&String> = names
+    let mut models: Vec<&str> = names
         .iter()
+        .copied()
         .filter(|n| n.starts_with(&models_dir) && n.ends_with(".json") && !n[models_dir.len()..].contains('/'))
         .collect();
-    models.sort();
+    models.sort_unstable();
     if models.is_empty() {
         return Err(Error::decode(FORMAT, &models_dir, "the archive holds no model (no models/<name>.json record)"));
     }
     let mut out = Vec::with_capacity(models.len());
     for record in models {
-        let name = record[models_dir.len()..record.len() - ".json".len()].to_owned();
-        let read = read_model(&mut zip, record)?;
+        let read = read_model(&mut reader, &entries, record)?;
         out.push(ArchivedSignature {
-            name,
-            record: record.clone(),
+            name: record[models_dir.len()..record.len() - ".json".len()].to_owned(),
+            record: record.to_owned(),
             layout: Layout::Pt2Archive { root: root.clone() },
             schema_version: read.schema_version,
             signature: read.signature,
@@ -137,9 +122,90 @@ pub fn read<R: Read + Seek>(reader: R) -> Result<Vec<ArchivedSignature>, Error> 
     Ok(out)
 }
 
+/// The central directory, with a hint for the usual cause of a broken one.
+fn directory<R: Read + Seek>(reader: &mut R) -> Result<Vec<Entry>, Error> {
+    zipfile::entries(reader).map_err(|e| match e {
+        Error::Decode { path, reason, .. } => Error::Decode {
+            format: FORMAT,
+            path,
+            reason: format!("{reason} (a truncated or partly written archive, e.g. left by a failed save?)"),
+        },
+        other => other,
+    })
+}
+
+/// The legacy layout's one model record.
+const LEGACY_MODEL_RECORD: &str = "serialized_exported_program.json";
+
+fn layout_of(names: &[&str]) -> Result<Layout, Error> {
+    if names.contains(&LEGACY_MODEL_RECORD) {
+        Ok(Layout::LegacyZip)
+    } else {
+        Ok(Layout::Pt2Archive { root: pt2_root(names)? })
+    }
+}
+
+/// The folder (inside the archive) of embedded signatures.
+pub fn embedded_dir(layout: &Layout) -> String {
+    match layout {
+        Layout::Pt2Archive { root } => format!("{root}/extra/graph_signature/"),
+        // torch's legacy layout keeps extra files under `extra_files/`.
+        Layout::LegacyZip => "extra_files/graph_signature/".to_owned(),
+    }
+}
+
+/// The record an embedded signature of `model` lives in: a `SignatureDocument` in protobuf
+/// binary (`docs/formats.md`), named `<model>.pb` in [`embedded_dir`].
+pub fn embedded_record(layout: &Layout, model: &str) -> String {
+    format!("{}{model}.pb", embedded_dir(layout))
+}
+
+/// The largest embedded record read.
+pub const MAX_EMBEDDED_RECORD: u64 = 1 << 30;
+
+/// Every embedded signature record of an archive, as (model name, bytes), by model name.
+pub fn read_embedded<R: Read + Seek>(mut reader: R) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let entries = directory(&mut reader)?;
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let dir = embedded_dir(&layout_of(&names)?);
+    let mut records: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.starts_with(&dir) && n.ends_with(".pb") && !n[dir.len()..].contains('/'))
+        .collect();
+    records.sort_unstable();
+    records
+        .into_iter()
+        .map(|r| {
+            Ok((r[dir.len()..r.len() - 3].to_owned(), read_record(&mut reader, &entries, r, MAX_EMBEDDED_RECORD)?))
+        })
+        .collect()
+}
+
+/// Writes `output` (which may be `input`): the archive `input` with `payload` as the
+/// embedded signature record of model `model` (replacing an earlier one). Every other
+/// record keeps its bytes and its position; the write is atomic.
+pub fn embed(input: impl AsRef<Path>, output: impl AsRef<Path>, model: &str, payload: &[u8]) -> Result<(), Error> {
+    let (input, output) = (input.as_ref(), output.as_ref());
+    let file = File::open(input).map_err(|e| Error::from(e).with_path(input))?;
+    let mut reader = BufReader::new(file);
+    let entries = directory(&mut reader).map_err(|e| e.with_path(input))?;
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let layout = layout_of(&names).map_err(|e| e.with_path(input))?;
+    let model_record = match &layout {
+        Layout::LegacyZip => (model == "model").then(|| LEGACY_MODEL_RECORD.to_owned()),
+        Layout::Pt2Archive { root } => Some(format!("{root}/models/{model}.json")),
+    };
+    if !model_record.is_some_and(|r| names.contains(&r.as_str())) {
+        return Err(Error::decode(FORMAT, model, "the archive holds no model of that name"));
+    }
+    let record = embedded_record(&layout, model);
+    super::atomic::write_atomic(output, |w| zipfile::append_record(&mut reader, w, &record, payload))
+}
+
 /// The root folder: the prefix of the first record, shared by every record (as torch's
 /// `PyTorchStreamReader` requires).
-fn pt2_root(names: &[String]) -> Result<String, Error> {
+fn pt2_root(names: &[&str]) -> Result<String, Error> {
     let first = names.first().ok_or_else(|| Error::decode(FORMAT, "", "the archive is empty"))?;
     let Some((root, _)) = first.split_once('/') else {
         return Err(Error::decode(
@@ -155,28 +221,21 @@ fn pt2_root(names: &[String]) -> Result<String, Error> {
     Ok(root.to_owned())
 }
 
-fn read_record<R: Read + Seek>(zip: &mut ZipArchive<R>, record: &str, limit: u64) -> Result<Vec<u8>, Error> {
-    let file = zip.by_name(record).map_err(|e| match e {
-        ZipError::FileNotFound => Error::decode(FORMAT, record, "record not found"),
-        other => zip_error(record, other),
-    })?;
-    let size = file.size();
-    if size > limit {
-        return Err(Error::decode(FORMAT, record, format!("record is {size} bytes, more than the limit of {limit}")));
-    }
-    let mut buf = Vec::with_capacity(size as usize);
-    // `take` guards against a central directory that understates the real size.
-    file.take(limit + 1).read_to_end(&mut buf).map_err(|e| {
-        Error::decode(FORMAT, record, format!("cannot read the record (truncated or corrupt archive?): {e}"))
-    })?;
-    if buf.len() as u64 > limit {
-        return Err(Error::decode(FORMAT, record, format!("record is larger than the limit of {limit} bytes")));
-    }
-    Ok(buf)
+fn read_record<R: Read + Seek>(reader: &mut R, entries: &[Entry], record: &str, limit: u64) -> Result<Vec<u8>, Error> {
+    let entry =
+        entries.iter().rfind(|e| e.name == record).ok_or_else(|| Error::decode(FORMAT, record, "record not found"))?;
+    zipfile::read_entry(reader, entry, limit).map_err(|e| match e {
+        Error::Decode { path, reason, .. } => Error::Decode { format: FORMAT, path, reason },
+        other => other,
+    })
 }
 
-fn read_model<R: Read + Seek>(zip: &mut ZipArchive<R>, record: &str) -> Result<torch_json::TorchSignature, Error> {
-    let bytes = read_record(zip, record, MAX_MODEL_RECORD)?;
+fn read_model<R: Read + Seek>(
+    reader: &mut R,
+    entries: &[Entry],
+    record: &str,
+) -> Result<torch_json::TorchSignature, Error> {
+    let bytes = read_record(reader, entries, record, MAX_MODEL_RECORD)?;
     torch_json::decode(&bytes).map_err(|e| match e {
         Error::Decode { format, path, reason } => {
             let path = if path.is_empty() { record.to_owned() } else { format!("{record}: {path}") };

@@ -1,0 +1,373 @@
+//! The zip container of torch archives, read and extended by hand.
+//!
+//! Reading parses only the end records and the central directory, then reads the records
+//! asked for; nothing else of the file is touched, so the cost does not grow with the
+//! weights. The end-of-central-directory record is the one whose comment ends exactly at the
+//! end of the file: torch archives hold other zips (`torch.save` pickles) as records, and
+//! their end records must not be mistaken for the archive's.
+//!
+//! Appending adds one STORED record while keeping every byte of every other record where it
+//! was: the records are copied as they are, the new record goes after them (its data
+//! 64-byte aligned, as torch's writer aligns records), and a new central directory (ZIP64,
+//! as torch writes) follows. A record of the same name is replaced: it drops out of the
+//! central directory, so no reader sees it.
+
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use crate::Error;
+
+const FORMAT: &str = "zip";
+const EOCD_SIG: u32 = 0x0605_4b50;
+const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
+const ZIP64_EOCD_SIG: u32 = 0x0606_4b50;
+const CENTRAL_SIG: u32 = 0x0201_4b50;
+const LOCAL_SIG: u32 = 0x0403_4b50;
+/// The alignment torch's `PyTorchStreamWriter` gives record data.
+const ALIGNMENT: u64 = 64;
+/// torch pads with an extra field of id "FB" filled with 'Z'.
+const PAD_EXTRA_ID: u16 = u16::from_le_bytes(*b"FB");
+/// The largest central directory read (a torch archive has a few records per tensor).
+const MAX_CENTRAL_DIRECTORY: u64 = 256 << 20;
+
+fn bad(reason: impl Into<String>) -> Error {
+    Error::decode(FORMAT, "", reason)
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Where the central directory is.
+struct Directory {
+    offset: u64,
+    size: u64,
+    comment: Vec<u8>,
+}
+
+fn find_directory<R: Read + Seek>(r: &mut R) -> Result<Directory, Error> {
+    let len = r.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65535 + 20);
+    r.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    r.read_exact(&mut tail)?;
+    let eocd = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| u32_at(&tail, i) == EOCD_SIG && i + 22 + u16_at(&tail, i + 20) as usize == tail.len())
+        .ok_or_else(|| bad("no end-of-central-directory record (truncated or not a zip archive)"))?;
+    let comment = tail[eocd + 22..].to_vec();
+    let (mut offset, mut size) = (u64::from(u32_at(&tail, eocd + 16)), u64::from(u32_at(&tail, eocd + 12)));
+    if eocd >= 20 && u32_at(&tail, eocd - 20) == ZIP64_LOCATOR_SIG {
+        let record_at = u64_at(&tail, eocd - 20 + 8);
+        let mut record = [0u8; 56];
+        r.seek(SeekFrom::Start(record_at))?;
+        r.read_exact(&mut record).map_err(|_| bad("truncated ZIP64 end-of-central-directory record"))?;
+        if u32_at(&record, 0) != ZIP64_EOCD_SIG {
+            return Err(bad("the ZIP64 locator points at no ZIP64 end-of-central-directory record"));
+        }
+        size = u64_at(&record, 40);
+        offset = u64_at(&record, 48);
+    }
+    if size > MAX_CENTRAL_DIRECTORY || offset.checked_add(size).is_none_or(|end| end > len) {
+        return Err(bad(format!("central directory ({size} bytes at {offset}) does not fit the {len}-byte archive")));
+    }
+    Ok(Directory { offset, size, comment })
+}
+
+/// One central-directory entry: its raw bytes and the fields a reader needs.
+pub(crate) struct Entry {
+    /// The record name.
+    pub(crate) name: String,
+    raw: Vec<u8>,
+    method: u16,
+    crc: u32,
+    compressed_size: u64,
+    size: u64,
+    local_offset: u64,
+}
+
+/// A ZIP64 extended-information extra field overrides the 32-bit fields that are all ones.
+fn apply_zip64_extra(extra: &[u8], size: &mut u64, compressed: &mut u64, offset: &mut u64) -> Result<(), Error> {
+    let mut at = 0;
+    while at + 4 <= extra.len() {
+        let (id, len) = (u16_at(extra, at), u16_at(extra, at + 2) as usize);
+        let body = extra.get(at + 4..at + 4 + len).ok_or_else(|| bad("extra field runs past its entry"))?;
+        if id == 1 {
+            let mut fields = body.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")));
+            for slot in [size, compressed, offset] {
+                if *slot == u64::from(u32::MAX) {
+                    *slot = fields.next().ok_or_else(|| bad("ZIP64 extra field too short"))?;
+                }
+            }
+            return Ok(());
+        }
+        at += 4 + len;
+    }
+    Ok(())
+}
+
+/// The central directory of an archive.
+pub(crate) fn entries<R: Read + Seek>(r: &mut R) -> Result<Vec<Entry>, Error> {
+    let dir = find_directory(r)?;
+    read_entries(r, &dir)
+}
+
+/// Reads one record, refusing more than `limit` bytes (compressed or not) and checking its
+/// CRC. torch writes records STORED; DEFLATE is accepted as torch's reader accepts it.
+pub(crate) fn read_entry<R: Read + Seek>(r: &mut R, entry: &Entry, limit: u64) -> Result<Vec<u8>, Error> {
+    let fail = |reason: String| Error::decode(FORMAT, &entry.name, reason);
+    if entry.size > limit || entry.compressed_size > limit {
+        return Err(fail(format!(
+            "record is {} bytes, more than the limit of {limit}",
+            entry.size.max(entry.compressed_size)
+        )));
+    }
+    let mut header = [0u8; 30];
+    r.seek(SeekFrom::Start(entry.local_offset))?;
+    r.read_exact(&mut header).map_err(|_| fail("truncated local header".into()))?;
+    if u32_at(&header, 0) != LOCAL_SIG {
+        return Err(fail(format!("no local header at offset {}", entry.local_offset)));
+    }
+    let skip = i64::from(u16_at(&header, 26)) + i64::from(u16_at(&header, 28));
+    r.seek(SeekFrom::Current(skip))?;
+    let mut stored = Vec::new();
+    r.take(entry.compressed_size).read_to_end(&mut stored)?;
+    if stored.len() as u64 != entry.compressed_size {
+        return Err(fail("the archive ends inside this record (truncated?)".into()));
+    }
+    let data = match entry.method {
+        0 => stored,
+        8 => miniz_oxide::inflate::decompress_to_vec_with_limit(&stored, limit as usize)
+            .map_err(|e| fail(format!("corrupt DEFLATE data: {e:?}")))?,
+        m => return Err(fail(format!("compression method {m} is not supported (torch writes STORED records)"))),
+    };
+    if data.len() as u64 != entry.size || crc32fast::hash(&data) != entry.crc {
+        return Err(fail("size or CRC does not match the central directory (corrupt archive?)".into()));
+    }
+    Ok(data)
+}
+
+fn read_entries<R: Read + Seek>(r: &mut R, dir: &Directory) -> Result<Vec<Entry>, Error> {
+    r.seek(SeekFrom::Start(dir.offset))?;
+    let mut cd = vec![0u8; dir.size as usize];
+    r.read_exact(&mut cd)?;
+    let mut entries = Vec::new();
+    let mut at = 0usize;
+    while at < cd.len() {
+        if cd.len() - at < 46 || u32_at(&cd, at) != CENTRAL_SIG {
+            return Err(bad(format!("malformed central directory entry at offset {}", dir.offset + at as u64)));
+        }
+        let n = u16_at(&cd, at + 28) as usize;
+        let total = 46 + n + u16_at(&cd, at + 30) as usize + u16_at(&cd, at + 32) as usize;
+        let raw = cd.get(at..at + total).ok_or_else(|| bad("central directory entry runs past its end"))?;
+        let name = String::from_utf8(raw[46..46 + n].to_vec())
+            .map_err(|_| bad(format!("record name at offset {} is not UTF-8", dir.offset + at as u64)))?;
+        let (mut size, mut compressed_size) = (u64::from(u32_at(raw, 24)), u64::from(u32_at(raw, 20)));
+        let mut local_offset = u64::from(u32_at(raw, 42));
+        let extra = &raw[46 + n..46 + n + u16_at(raw, 30) as usize];
+        apply_zip64_extra(extra, &mut size, &mut compressed_size, &mut local_offset)?;
+        entries.push(Entry {
+            name,
+            method: u16_at(raw, 10),
+            crc: u32_at(raw, 16),
+            compressed_size,
+            size,
+            local_offset,
+            raw: raw.to_vec(),
+        });
+        at += total;
+    }
+    Ok(entries)
+}
+
+/// Copies the archive `input` to `output` with the record `name` set to `data`.
+pub(crate) fn append_record<R: Read + Seek, W: Write>(
+    input: &mut R,
+    output: &mut W,
+    name: &str,
+    data: &[u8],
+) -> Result<(), Error> {
+    let dir = find_directory(input)?;
+    let entries = read_entries(input, &dir)?;
+    let data_len = u32::try_from(data.len()).map_err(|_| bad("an embedded record must be smaller than 4 GiB"))?;
+    let name_len = u16::try_from(name.len()).map_err(|_| bad("record name too long"))?;
+
+    // Every record as it is (up to where the old central directory began).
+    input.seek(SeekFrom::Start(0))?;
+    let copied = io::copy(&mut input.by_ref().take(dir.offset), output)?;
+    if copied != dir.offset {
+        return Err(bad("archive ended before its central directory"));
+    }
+
+    // The new record, its data aligned like torch's.
+    let local_offset = dir.offset;
+    let unpadded = local_offset + 30 + u64::from(name_len);
+    let mut pad = (ALIGNMENT - unpadded % ALIGNMENT) % ALIGNMENT;
+    if pad > 0 && pad < 4 {
+        pad += ALIGNMENT; // an extra field needs 4 bytes of header
+    }
+    let mut extra = Vec::with_capacity(pad as usize);
+    if pad > 0 {
+        extra.extend_from_slice(&PAD_EXTRA_ID.to_le_bytes());
+        extra.extend_from_slice(&((pad - 4) as u16).to_le_bytes());
+        extra.resize(pad as usize, b'Z');
+    }
+    let crc = crc32fast::hash(data);
+    let mut local = Vec::with_capacity(30 + name.len() + extra.len());
+    local.extend_from_slice(&LOCAL_SIG.to_le_bytes());
+    local.extend_from_slice(&20u16.to_le_bytes()); // version needed
+    local.extend_from_slice(&0u16.to_le_bytes()); // flags
+    local.extend_from_slice(&0u16.to_le_bytes()); // method: stored
+    local.extend_from_slice(&0u16.to_le_bytes()); // time
+    local.extend_from_slice(&0x21u16.to_le_bytes()); // date: 1980-01-01
+    local.extend_from_slice(&crc.to_le_bytes());
+    local.extend_from_slice(&data_len.to_le_bytes());
+    local.extend_from_slice(&data_len.to_le_bytes());
+    local.extend_from_slice(&name_len.to_le_bytes());
+    local.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+    local.extend_from_slice(name.as_bytes());
+    local.extend_from_slice(&extra);
+    output.write_all(&local)?;
+    output.write_all(data)?;
+
+    // The central directory: every other entry as it was, then the new one.
+    let cd_offset = local_offset + local.len() as u64 + u64::from(data_len);
+    let mut cd = Vec::with_capacity(dir.size as usize + 128);
+    let mut count: u64 = 0;
+    for e in entries.iter().filter(|e| e.name != name) {
+        cd.extend_from_slice(&e.raw);
+        count += 1;
+    }
+    let zip64_offset = local_offset >= u64::from(u32::MAX);
+    let cd_extra: Vec<u8> = if zip64_offset {
+        let mut x = Vec::with_capacity(12);
+        x.extend_from_slice(&1u16.to_le_bytes());
+        x.extend_from_slice(&8u16.to_le_bytes());
+        x.extend_from_slice(&local_offset.to_le_bytes());
+        x
+    } else {
+        Vec::new()
+    };
+    cd.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
+    cd.extend_from_slice(&(20u16 | (3 << 8)).to_le_bytes()); // made by: unix, 2.0
+    cd.extend_from_slice(&(if zip64_offset { 45u16 } else { 20 }).to_le_bytes());
+    cd.extend_from_slice(&0u16.to_le_bytes()); // flags
+    cd.extend_from_slice(&0u16.to_le_bytes()); // method
+    cd.extend_from_slice(&0u16.to_le_bytes()); // time
+    cd.extend_from_slice(&0x21u16.to_le_bytes()); // date
+    cd.extend_from_slice(&crc.to_le_bytes());
+    cd.extend_from_slice(&data_len.to_le_bytes());
+    cd.extend_from_slice(&data_len.to_le_bytes());
+    cd.extend_from_slice(&name_len.to_le_bytes());
+    cd.extend_from_slice(&(cd_extra.len() as u16).to_le_bytes());
+    cd.extend_from_slice(&0u16.to_le_bytes()); // comment
+    cd.extend_from_slice(&0u16.to_le_bytes()); // disk
+    cd.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+    cd.extend_from_slice(&(0o100644u32 << 16).to_le_bytes()); // external: regular file
+    cd.extend_from_slice(&(if zip64_offset { u32::MAX } else { local_offset as u32 }).to_le_bytes());
+    cd.extend_from_slice(name.as_bytes());
+    cd.extend_from_slice(&cd_extra);
+    count += 1;
+    output.write_all(&cd)?;
+
+    // ZIP64 end records (torch always writes them), then the classic one.
+    let cd_size = cd.len() as u64;
+    let zip64_eocd_offset = cd_offset + cd_size;
+    let mut end = Vec::with_capacity(56 + 20 + 22 + dir.comment.len());
+    end.extend_from_slice(&ZIP64_EOCD_SIG.to_le_bytes());
+    end.extend_from_slice(&44u64.to_le_bytes());
+    end.extend_from_slice(&(45u16 | (3 << 8)).to_le_bytes());
+    end.extend_from_slice(&45u16.to_le_bytes());
+    end.extend_from_slice(&0u32.to_le_bytes());
+    end.extend_from_slice(&0u32.to_le_bytes());
+    end.extend_from_slice(&count.to_le_bytes());
+    end.extend_from_slice(&count.to_le_bytes());
+    end.extend_from_slice(&cd_size.to_le_bytes());
+    end.extend_from_slice(&cd_offset.to_le_bytes());
+    end.extend_from_slice(&ZIP64_LOCATOR_SIG.to_le_bytes());
+    end.extend_from_slice(&0u32.to_le_bytes());
+    end.extend_from_slice(&zip64_eocd_offset.to_le_bytes());
+    end.extend_from_slice(&1u32.to_le_bytes());
+    let count16 = u16::try_from(count).unwrap_or(u16::MAX);
+    let clamp32 = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    end.extend_from_slice(&EOCD_SIG.to_le_bytes());
+    end.extend_from_slice(&0u16.to_le_bytes());
+    end.extend_from_slice(&0u16.to_le_bytes());
+    end.extend_from_slice(&count16.to_le_bytes());
+    end.extend_from_slice(&count16.to_le_bytes());
+    end.extend_from_slice(&clamp32(cd_size).to_le_bytes());
+    end.extend_from_slice(&clamp32(cd_offset).to_le_bytes());
+    end.extend_from_slice(&(dir.comment.len() as u16).to_le_bytes());
+    end.extend_from_slice(&dir.comment);
+    output.write_all(&end)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn zip_with(records: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in records {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn read_all(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        (0..z.len())
+            .map(|i| {
+                let mut f = z.by_index(i).unwrap();
+                let mut data = Vec::new();
+                f.read_to_end(&mut data).unwrap();
+                (f.name().unwrap().into_owned(), data)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn appends_an_aligned_record_and_keeps_the_others_byte_for_byte() {
+        let original = zip_with(&[("a/x", b"hello"), ("a/y", b"world")]);
+        let mut out = Vec::new();
+        append_record(&mut Cursor::new(&original), &mut out, "a/extra/sig.pb", b"payload").unwrap();
+        let dir = find_directory(&mut Cursor::new(&original)).unwrap();
+        assert_eq!(&out[..dir.offset as usize], &original[..dir.offset as usize], "records moved");
+        let records = read_all(&out);
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[2], ("a/extra/sig.pb".to_owned(), b"payload".to_vec()));
+        let data_at = out.windows(7).position(|w| w == b"payload").unwrap();
+        assert_eq!(data_at % 64, 0, "record data is 64-byte aligned");
+    }
+
+    #[test]
+    fn replacing_a_record_hides_the_old_one() {
+        let original = zip_with(&[("a/x", b"hello")]);
+        let mut once = Vec::new();
+        append_record(&mut Cursor::new(&original), &mut once, "a/s", b"first").unwrap();
+        let mut twice = Vec::new();
+        append_record(&mut Cursor::new(&once), &mut twice, "a/s", b"second").unwrap();
+        let records = read_all(&twice);
+        assert_eq!(records, [("a/x".to_owned(), b"hello".to_vec()), ("a/s".to_owned(), b"second".to_vec())]);
+    }
+
+    #[test]
+    fn truncated_and_garbage_archives_are_errors() {
+        let original = zip_with(&[("a/x", b"hello")]);
+        for bytes in [&original[..original.len() - 5], &b"not a zip at all"[..], &[][..]] {
+            let err = append_record(&mut Cursor::new(bytes), &mut Vec::new(), "a/s", b"x").unwrap_err();
+            assert!(matches!(err, Error::Decode { .. } | Error::Io { .. }), "{err}");
+        }
+    }
+}
