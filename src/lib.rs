@@ -9,6 +9,7 @@ pub mod codec;
 mod display;
 mod error;
 pub mod model;
+pub mod version;
 
 pub use accessors::{AccessorsReport, ExportBackwardSignature, NameMap, UserValue};
 pub use error::UnrepresentableReason;

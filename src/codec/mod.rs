@@ -1,4 +1,168 @@
 //! Adapters between bytes and the model. No adapter knows another; conversions between two
 //! formats always pass through [`ExportGraphSignature`](crate::ExportGraphSignature).
+//!
+//! [`Format`] names every format, [`encode`] and [`decode`] dispatch on it, and
+//! [`Format::detect`] recognises bytes by content. See `docs/formats.md`.
+//!
+//! ```
+//! use graph_signature::codec::{self, Format};
+//! use graph_signature::{ExportGraphSignature, InputSpec};
+//! let sig = ExportGraphSignature::new(vec![InputSpec::buffer("b_n", "n", true)], vec![])?;
+//! for format in Format::WRITABLE {
+//!     let bytes = codec::encode(&sig, *format)?;
+//!     assert_eq!(Format::detect(&bytes), Some(*format));
+//!     assert_eq!(codec::decode(&bytes, *format)?, sig);
+//! }
+//! # Ok::<(), graph_signature::Error>(())
+//! ```
 
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use crate::model::ExportGraphSignature;
+use crate::Error;
+
+pub mod bincode;
+pub mod framed;
+pub mod json;
+pub mod proto;
 pub mod torch_json;
+
+/// A format a signature can be read from (and, but for torch's JSON, written to).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// Proto3 canonical JSON of our `.proto` ([`json`]).
+    Json,
+    /// Protobuf binary of our `.proto` ([`proto`]).
+    Proto,
+    /// bincode 2.0.1 with our header ([`bincode`](mod@bincode)).
+    Bincode,
+    /// torch's own JSON, schema 8.x ([`torch_json`]); read only.
+    TorchJson,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: &'static [Format] = &[Format::Json, Format::Proto, Format::Bincode, Format::TorchJson];
+
+    /// The formats [`encode`] writes.
+    pub const WRITABLE: &'static [Format] = &[Format::Json, Format::Proto, Format::Bincode];
+
+    /// The name used on the command line and in errors: `json`, `proto`, `torch-json`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Proto => "proto",
+            Format::Bincode => "bincode",
+            Format::TorchJson => "torch-json",
+        }
+    }
+
+    /// The format a file extension stands for, when it says so unambiguously (`.pb`);
+    /// `None` for `.json`, which may be ours or torch's (use [`Format::detect`]).
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "pb" | "binpb" => Some(Format::Proto),
+            "bincode" => Some(Format::Bincode),
+            _ => None,
+        }
+    }
+
+    /// Recognises a format by content: our JSON by its `"signature"` member, torch's by
+    /// `"input_specs"` or `"graph_module"`, protobuf by its first field tag. `None` when
+    /// nothing matches.
+    pub fn detect(bytes: &[u8]) -> Option<Format> {
+        let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
+        if first == Some(b'{') {
+            return detect_json(bytes);
+        }
+        if bytes.starts_with(&bincode::MAGIC) {
+            return Some(Format::Bincode);
+        }
+        // SignatureDocument's first field is schema_version = 10, length-delimited.
+        if bytes.first() == Some(&0x52) {
+            return Some(Format::Proto);
+        }
+        None
+    }
+}
+
+/// Tells our JSON from torch's by the top-level members (without building the document).
+fn detect_json(bytes: &[u8]) -> Option<Format> {
+    use serde::de::IgnoredAny;
+    use std::collections::BTreeMap;
+    let members: BTreeMap<String, IgnoredAny> = serde_json::from_slice(bytes).ok()?;
+    if members.contains_key("signature") {
+        Some(Format::Json)
+    } else if members.contains_key("input_specs") || members.contains_key("graph_module") {
+        Some(Format::TorchJson)
+    } else {
+        None
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::ALL.iter().copied().find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format {s:?} (expected one of: {})", names.join(", "))
+        })
+    }
+}
+
+/// Encodes `sig` in `format` at the current schema version.
+///
+/// Fails for [`Format::TorchJson`], which this module only reads.
+pub fn encode(sig: &ExportGraphSignature, format: Format) -> Result<Vec<u8>, Error> {
+    match format {
+        Format::Json => Ok(json::encode(sig)),
+        Format::Proto => Ok(proto::encode(sig)),
+        Format::Bincode => bincode::encode(sig),
+        Format::TorchJson => Err(Error::decode(
+            "torch-json",
+            "",
+            "writing torch's JSON is not supported by codec::encode (choose json, proto, fbs or bincode)",
+        )),
+    }
+}
+
+/// Decodes `bytes` of `format` into a validated signature.
+pub fn decode(bytes: &[u8], format: Format) -> Result<ExportGraphSignature, Error> {
+    match format {
+        Format::Json => json::decode(bytes),
+        Format::Proto => proto::decode(bytes),
+        Format::Bincode => bincode::decode(bytes),
+        Format::TorchJson => Ok(torch_json::decode(bytes)?.signature),
+    }
+}
+
+/// A lazily formatted field path (`input_specs[3].arg`), so the happy path allocates
+/// nothing for it.
+#[derive(Clone, Copy)]
+pub(crate) enum FieldPath<'a> {
+    Root,
+    Field(&'a FieldPath<'a>, &'a str),
+    Index(&'a FieldPath<'a>, usize),
+}
+
+impl fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldPath::Root => Ok(()),
+            FieldPath::Field(FieldPath::Root, name) => f.write_str(name),
+            FieldPath::Field(parent, name) => write!(f, "{parent}.{name}"),
+            FieldPath::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
