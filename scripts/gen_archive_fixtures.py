@@ -43,9 +43,12 @@ Neutral encodings (written by this script, read by the Rust tests):
   -> null; MANIFEST.json lists every such defaulting under "notes".
 
 Determinism: fixed seeds, tiny weights (<= Linear(4, 4)), fixed example
-inputs. The signature files are identical across runs of the same torch; the
-archives' bytes may not be (see the MANIFEST "deterministic_bytes" field, which
-compares two saves of the same program in one run).
+inputs. The signature files (and MANIFEST.json) are identical across runs of
+the same torch; the archives' bytes may not be: legacy zips carry the save time
+as member mtimes, and PT2 archives of some programs carry Python object ids
+("graph_id" in node metadata) and a content hash (.data/serialization_id).
+MANIFEST "deterministic_bytes" compares two saves of the same program in one
+process.
 """
 
 import argparse
@@ -58,6 +61,7 @@ import platform
 import re
 import sys
 import tempfile
+import traceback
 import warnings
 import zipfile
 
@@ -359,6 +363,15 @@ def build_cases(torch, ver):
                 y = y - 1
             return y, 7, float("inf")
 
+    class ConstsNoBool(nn.Module):  # fallback: torch 2.3 cannot save a bool input
+        def forward(self, x, i, f, s, n):
+            y = x * i + f
+            if s == "add":
+                y = y + 2
+            if n is None:
+                y = y - 1
+            return y, 7, float("inf")
+
     class ConstsIn(nn.Module):  # fallback: constant inputs, tensor-only output
         def forward(self, x, i, f, b, s, n):
             y = x * i + f
@@ -411,19 +424,25 @@ def build_cases(torch, ver):
         dict(name="buffers", variants=[dict(mod=Buffers, args=a24)]),
         dict(name="constant_tensor", variants=[dict(mod=ConstantTensor, args=a24)]),
         dict(name="mutation", variants=[
-            dict(mod=Mutation, args=a24, decompose=True),
-            dict(mod=BufferMutation, args=a24, decompose=True),
+            dict(mod=Mutation, args=a24, decompose=True,
+                 expect={"BUFFER_MUTATION", "USER_INPUT_MUTATION"}),
+            dict(mod=BufferMutation, args=a24, decompose=True, expect={"BUFFER_MUTATION"}),
         ]),
         dict(name="consts_io", variants=[
             dict(mod=ConstsIO, args=consts),
+            dict(mod=ConstsNoBool, args=lambda: (x(2, 4), 3, 1.5, "add", None)),
             # torch < 2.3 rejects non-tensor outputs: keep the constant inputs.
             dict(mod=ConstsIn, args=consts),
         ]),
         dict(name="dynamic", variants=[
             dict(mod=Dynamic, args=lambda: (x(3, 4),), dynamic_shapes=dyn_shapes),
         ]),
-        dict(name="param_mutation", variants=[dict(mod=ParamMutation, args=a24, decompose=True)]),
-        dict(name="tokens", variants=[dict(mod=Tokens, args=a24, decompose=True)]),
+        dict(name="param_mutation", variants=[
+            dict(mod=ParamMutation, args=a24, decompose=True, expect={"PARAMETER_MUTATION"}),
+        ]),
+        dict(name="tokens", variants=[
+            dict(mod=Tokens, args=a24, decompose=True, expect={"TOKEN"}),
+        ]),
     ]
 
 
@@ -469,13 +488,28 @@ def try_export(torch, case, mod_cls, args_fn, log):
     return None, None, errors
 
 
+def where_raised(e):
+    """' (at torch/x.py:12 in f: <source line>)' for exceptions with no message."""
+    tb = traceback.extract_tb(e.__traceback__)
+    if not tb:
+        return ""
+    fr = tb[-1]
+    path = fr.filename
+    if "site-packages/" in path:
+        path = path.split("site-packages/", 1)[1]
+    return f" (raised at {path}:{fr.lineno} in {fr.name}: {(fr.line or '').strip()})"
+
+
 def first_line(e):
     s = str(e).strip()
-    return s.splitlines()[0] if s else ""
+    s = s.splitlines()[0] if s else where_raised(e).strip()
+    return re.sub(r" at 0x[0-9a-fA-F]+", " at 0x...", s)
 
 
 def short_err(e, limit=600):
-    s = f"{type(e).__name__}: {e}".strip()
+    msg = str(e).strip() or where_raised(e).strip()
+    s = f"{type(e).__name__}: {msg}"
+    s = re.sub(r" at 0x[0-9a-fA-F]+", " at 0x...", s)  # keep the MANIFEST stable
     return s if len(s) <= limit else s[:limit] + "..."
 
 
@@ -508,6 +542,8 @@ def generate(out_root, only, log):
         if only and name not in only:
             continue
         log(f"[{ver}] {name}")
+        for stale in glob.glob(os.path.join(folder, glob.escape(name) + ".*")):
+            os.remove(stale)  # never leave files of an earlier run behind
         pt2 = os.path.join(folder, f"{name}.pt2")
         failures = []
         done = None
@@ -538,6 +574,16 @@ def generate(out_root, only, log):
                     entry["run_decompositions"] = False
             notes = []
             specs = encode_specs(ep.graph_signature, notes)
+            kinds = {x["kind"] for x in specs["input_specs"] + specs["output_specs"]}
+            missing = sorted(variant.get("expect", set()) - kinds)
+            if missing:
+                failures.append({"variant": vname, "stage": "signature",
+                                 "errors": [f"signature lacks {', '.join(missing)}"]
+                                 + ([entry["run_decompositions_error"]]
+                                    if "run_decompositions_error" in entry else []),
+                                 "torch_str": str(ep.graph_signature), "specs": specs})
+                log(f"    signature lacks {missing}")
+                continue
             try:
                 torch.export.save(ep, pt2)
             except Exception as e:  # noqa: BLE001
@@ -558,9 +604,10 @@ def generate(out_root, only, log):
         sig = ep.graph_signature
         torch_str = str(sig)
         acc = accessors(sig)
-        # A second save of the same program, to tell whether bytes are stable.
+        # A second save of the same program (same file name: PT2 archives use
+        # it as their record prefix), to tell whether bytes are stable.
         with tempfile.TemporaryDirectory() as td:
-            again = os.path.join(td, "again.pt2")
+            again = os.path.join(td, f"{name}.pt2")
             torch.export.save(ep, again)
             with open(pt2, "rb") as a, open(again, "rb") as b:
                 entry["deterministic_bytes"] = a.read() == b.read()
@@ -596,6 +643,9 @@ def generate(out_root, only, log):
     manifest["layout"] = layouts.pop() if len(layouts) == 1 else sorted(layouts)
     if only and os.path.exists(os.path.join(folder, "MANIFEST.json")):
         old = json.load(open(os.path.join(folder, "MANIFEST.json")))
+        for k in list(manifest["archives"]) + list(manifest["skipped"]):
+            old["archives"].pop(k, None)
+            old["skipped"].pop(k, None)
         old["archives"].update(manifest["archives"])
         old["skipped"].update(manifest["skipped"])
         manifest = old
@@ -625,6 +675,7 @@ def render_215(out_root, log):
         return getattr(gs, t)(name=a["name"])
 
     notes = {}
+    loads = {}
     for path in sorted(glob.glob(os.path.join(out_root, "torch-*", "*.specs.json"))):
         d = json.load(open(path, encoding="utf-8"))
         rel = os.path.relpath(path, out_root)
@@ -646,11 +697,32 @@ def render_215(out_root, log):
             for s in d["output_specs"]
         ]
         sig = gs.ExportGraphSignature(input_specs=ins, output_specs=outs)
-        dst = path[: -len(".specs.json")] + ".str_2.15.txt"
-        write_text(dst, str(sig))
-        log(f"rendered {os.path.relpath(dst, out_root)}")
-    dump_json(os.path.join(out_root, "RENDER_2.15_NOTES.json"),
-              {"torch_version": torch.__version__, "notes": notes})
+        rendered = str(sig)
+        stem = path[: -len(".specs.json")]
+        write_text(stem + ".str_2.15.txt", rendered)
+        log(f"rendered {os.path.relpath(stem, out_root)}.str_2.15.txt")
+
+        # Extra information: does torch 2.15 load the archive itself, and what
+        # does it make of the signature?
+        pt2 = stem + ".pt2"
+        if os.path.exists(pt2):
+            key = os.path.relpath(pt2, out_root)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    ep = torch.export.load(pt2)
+                got = str(ep.graph_signature)
+                r = {"ok": True, "str_equals_str_2.15": got == rendered}
+                if got != rendered:
+                    r["str"] = got
+            except Exception as e:  # noqa: BLE001
+                r = {"ok": False, "error": short_err(e)}
+            loads[key] = r
+    dump_json(os.path.join(out_root, "RENDER_2.15.json"), {
+        "torch_version": torch.__version__,
+        "specs_built_without_validation": notes,
+        "torch_2.15_export_load": loads,
+    })
 
 
 def main():
