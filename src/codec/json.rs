@@ -10,14 +10,16 @@
 //! let text = String::from_utf8(json::encode(&sig))?;
 //! assert_eq!(
 //!     text,
-//!     r#"{"schemaVersion":{"major":1},"signature":{"inputSpecs":[{"arg":{"tensor":{"name":"p_w"}},"kind":"INPUT_KIND_PARAMETER","target":"w"}]}}"#
+//!     r#"{"schemaVersion":{"major":1},"signature":{"inputSpecs":[{"kind":"INPUT_KIND_PARAMETER","arg":{"tensor":{"name":"p_w"}},"target":"w"}]}}"#
 //! );
 //! assert_eq!(json::decode(text.as_bytes())?, sig);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Members are written in lexicographic order (a `serde_json::Value` is built first, see
-//! [`encode`]). JSON cannot hold a NaN's payload: every NaN is written as `"NaN"` and read
+//! Members are written in field-number order, as Python's `MessageToJson` does (the
+//! document goes through a `serde_json::Value`, see [`encode`], whose maps keep insertion
+//! order because the crate enables serde_json's `preserve_order`; the golden files would
+//! catch a change). JSON cannot hold a NaN's payload: every NaN is written as `"NaN"` and read
 //! back as `f64::NAN` (docs/formats.md).
 
 use serde_json::Value;
