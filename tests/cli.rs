@@ -98,7 +98,7 @@ fn missing_file_is_a_clean_error_naming_the_file() {
 #[test]
 fn garbage_is_a_clean_error() {
     for (bytes, words) in [
-        (&b"\x00\xff garbage"[..], &["<stdin>: invalid torch-json"][..]),
+        (&b"\x00\xff garbage"[..], &["<stdin>: not a signature graphsig recognises"][..]),
         (b"[1, 2]", &["expected an object"]),
         (b"{\"something\": 1}", &["neither a signature"]),
         (b"{\"input_specs\": [{\"parameter\": {\"arg\": {\"name\": 3}}}], \"output_specs\": []}", &["input_specs[0].parameter.arg"]),

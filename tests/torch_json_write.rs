@@ -711,3 +711,43 @@ fn constant_outputs_go_through_the_argument_union_without_their_name() {
         r#"{"input_specs": [], "output_specs": [{"user_output": {"arg": {"as_bool": true}}}, {"user_output": {"arg": {"as_int": -7}}}, {"user_output": {"arg": {"as_string": "s"}}}]}"#
     );
 }
+
+// ---------------------------------------------------------------- interop dump
+
+/// Not a check: writes our encoding of every torch 2.15 fixture (from its `specs.json`) for
+/// every torch release 2.3 to 2.15, strict and lossy, for
+/// `scripts/check_torch_json_roundtrip.py` to load with real torch. Run by that script:
+/// `GRAPHSIG_DUMP_DIR=DIR cargo test --test torch_json_write -- --ignored dump_for_torch`.
+/// Layout: `DIR/<2.N | 2.N-lossy>/<fixture>.json`, or `<fixture>.refused.txt` holding
+/// our error when the writer refuses.
+#[test]
+#[ignore = "writes files for scripts/check_torch_json_roundtrip.py"]
+fn dump_for_torch() {
+    let dir = PathBuf::from(std::env::var_os("GRAPHSIG_DUMP_DIR").expect("set GRAPHSIG_DUMP_DIR"));
+    let mut targets: Vec<(String, WriteOptions)> = (3..=15)
+        .map(|minor| {
+            let version = format!("2.{minor}");
+            let t = version.parse::<TorchTarget>().unwrap();
+            (version, target(t))
+        })
+        .collect();
+    let lossy_targets: Vec<(String, WriteOptions)> =
+        targets.iter().map(|(v, o)| (format!("{v}-lossy"), WriteOptions { lossy: true, ..*o })).collect();
+    targets.extend(lossy_targets);
+    let mut written = 0;
+    for fixture in fixture_dirs(&fixtures_dir().join("torch-2.15")) {
+        let (inputs, outputs) = support::specs(&read_json(&fixture.join("specs.json")));
+        let Ok(s) = ExportGraphSignature::new(inputs, outputs) else { continue };
+        for (name, options) in &targets {
+            let out = dir.join(name);
+            std::fs::create_dir_all(&out).unwrap();
+            let file = match torch_json::encode(&s, options) {
+                Ok(bytes) => (out.join(format!("{}.json", name_of(&fixture))), bytes),
+                Err(e) => (out.join(format!("{}.refused.txt", name_of(&fixture))), e.to_string().into_bytes()),
+            };
+            std::fs::write(&file.0, &file.1).unwrap();
+            written += 1;
+        }
+    }
+    assert!(written > 0);
+}

@@ -154,11 +154,15 @@ pub fn embedded_dir(layout: &Layout) -> String {
     }
 }
 
-/// The record an embedded signature of `model` lives in: a `SignatureDocument` in protobuf
-/// binary (`docs/formats.md`), named `<model>.pb` in [`embedded_dir`].
+/// The record an embedded signature of `model` lives in: `<model>.json` in
+/// [`embedded_dir`], holding our JSON format (`docs/formats.md`). It must be text: torch's
+/// `load_pt2` reads every record under `extra/` as a UTF-8 string (its `extra_files`), so
+/// a binary record there would make `torch.export.load` fail.
 pub fn embedded_record(layout: &Layout, model: &str) -> String {
-    format!("{}{model}.pb", embedded_dir(layout))
+    format!("{}{model}.{EMBEDDED_EXTENSION}", embedded_dir(layout))
 }
+
+const EMBEDDED_EXTENSION: &str = "json";
 
 /// The largest embedded record read.
 pub const MAX_EMBEDDED_RECORD: u64 = 1 << 30;
@@ -168,16 +172,18 @@ pub fn read_embedded<R: Read + Seek>(mut reader: R) -> Result<Vec<(String, Vec<u
     let entries = directory(&mut reader)?;
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     let dir = embedded_dir(&layout_of(&names)?);
+    let suffix = format!(".{EMBEDDED_EXTENSION}");
     let mut records: Vec<&str> = names
         .iter()
         .copied()
-        .filter(|n| n.starts_with(&dir) && n.ends_with(".pb") && !n[dir.len()..].contains('/'))
+        .filter(|n| n.starts_with(&dir) && n.ends_with(&suffix) && !n[dir.len()..].contains('/'))
         .collect();
     records.sort_unstable();
     records
         .into_iter()
         .map(|r| {
-            Ok((r[dir.len()..r.len() - 3].to_owned(), read_record(&mut reader, &entries, r, MAX_EMBEDDED_RECORD)?))
+            let model = &r[dir.len()..r.len() - suffix.len()];
+            Ok((model.to_owned(), read_record(&mut reader, &entries, r, MAX_EMBEDDED_RECORD)?))
         })
         .collect()
 }

@@ -79,12 +79,26 @@ fn metadata(map: &Map<String, Value>) -> Result<Option<&Map<String, Value>>, Err
     }
 }
 
-/// The embedded signature text (our JSON format), if the file carries one.
-pub fn read_embedded(path: impl AsRef<Path>) -> Result<Option<String>, Error> {
+/// Whether the bytes start like a safetensors file: a plausible header length, then `{`.
+pub fn looks_like_safetensors(prefix: &[u8]) -> bool {
+    prefix.len() >= 9
+        && u64::from_le_bytes(prefix[..8].try_into().expect("8 bytes")) <= MAX_HEADER_SIZE
+        && prefix[8] == b'{'
+}
+
+/// The embedded signature text (our JSON format) of the file at `path`, if it carries one.
+/// Only the header is read.
+pub fn read_embedded_path(path: impl AsRef<Path>) -> Result<Option<String>, Error> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| Error::from(e).with_path(path))?;
     let file_len = file.metadata().map_err(|e| Error::from(e).with_path(path))?.len();
-    let header = read_header(&mut BufReader::new(file), Some(file_len)).map_err(|e| e.with_path(path))?;
+    read_embedded(BufReader::new(file), Some(file_len)).map_err(|e| e.with_path(path))
+}
+
+/// The embedded signature text (our JSON format), if the file carries one; `file_len`, when
+/// known, bounds the header.
+pub fn read_embedded<R: Read>(mut reader: R, file_len: Option<u64>) -> Result<Option<String>, Error> {
+    let header = read_header(&mut reader, file_len)?;
     match metadata(&header.map)?.and_then(|m| m.get(METADATA_KEY)) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),

@@ -194,7 +194,7 @@ pub struct WriteOptions {
 /// | SymFloat user input or output | target < 8.0 (torch 2.6) | still refused |
 /// | TOKEN input or output | target < 5.3 (torch 2.4) | still refused |
 /// | constant user input (`constant_input`) | target < 5.3 (torch 2.4) | written as torch 2.3 did: a `user_input` holding the constant's `Argument`; the input's name is lost |
-/// | SymBool user input or output | always: torch's serializer fails (`AssertionError: TODO`) | `{"as_sym_bool": {"as_name": name}}`, the `Argument` member torch uses for SymBool values in graphs; this crate reads it back exactly, torch's signature reader makes a `ConstantArgument` of it |
+/// | SymBool user input or output | always: torch's serializer fails (`AssertionError: TODO`) | `{"as_sym_bool": {"as_name": name}}`, the `Argument` member torch uses for SymBool values in graphs; this crate reads it back exactly; torch's signature reader does not give back a `SymBoolArgument` (it looks the name up as a graph node and makes a `ConstantArgument`) |
 /// | CustomObj user input or output | always: torch's reader gives back a `ConstantArgument` holding the object, not a `CustomObjArgument` | `{"as_custom_obj": {"name", "class_fqn"}}`: what torch itself writes |
 /// | `target` on USER_INPUT, TOKEN, USER_OUTPUT, LOSS_OUTPUT; `persistent` on anything but BUFFER | always: torch's JSON has no place for it | dropped |
 ///
@@ -269,7 +269,7 @@ const CUSTOM_OBJ_READ_BACK: &str = "a ConstantArgument holding the object, not a
 const CUSTOM_OBJ_CLOSEST: &str = "torch's own {\"as_custom_obj\": {\"name\", \"class_fqn\"}}";
 const SYM_BOOL_ERROR: &str = "torch 2.15's serialize_argument_spec raises AssertionError: TODO";
 const SYM_BOOL_CLOSEST: &str = "{\"as_sym_bool\": {\"as_name\": name}}, which torch's signature reader \
-                                turns into a ConstantArgument";
+                                does not give back as a SymBoolArgument (it looks the name up as a graph node)";
 const TOKEN_USER_ERROR: &str = "the Argument union has no token member (AssertionError: TODO)";
 const TOKEN_USER_CLOSEST: &str = "nothing: it is refused even then";
 

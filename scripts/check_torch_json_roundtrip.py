@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Does real torch read what our torch-JSON writer writes, and read it as we meant it?
+
+Run from the repository root:
+
+    python3 scripts/check_torch_json_roundtrip.py [--torch-python PATH ...]
+
+1. Encodes every torch 2.15 fixture (``tests/fixtures/torch-2.15/*/specs.json``, torch's
+   own in-memory specs) for every torch release 2.3 to 2.15 with our writer
+   (``cargo test --test torch_json_write -- --ignored dump_for_torch``), strict and
+   lossy.
+2. For every Python that has torch (``--torch-python``, else ``$GRAPHSIG_TORCH_PYTHONS``
+   separated by ``:``, else ``/work/venvs/*/bin/python``, else ``python3``), loads the
+   bytes written for that torch's release with torch's own deserializer:
+   ``_dict_to_dataclass(GraphSignature, json.loads(bytes))`` then
+   ``GraphModuleDeserializer().deserialize_signature(...)``, and compares the result with
+   the fixture's specs (kind, argument type, name, value, target, persistent). For torch
+   2.12+ it also compares ``str()`` with ``str.txt`` and requires that torch re-serializes
+   the signature to our exact bytes; for older releases it reports where that release's
+   own writer would write other bytes (e.g. torch 2.4/2.5 write a bool constant input as
+   ``{"as_int": true}``, a bug their reader turns into ``1``; we write ``as_bool``).
+
+Two differences are torch's own and are normalized before comparing: a constant user
+*output* loses its name (torch's ``serialize_input`` writes only the value, so torch's own
+save/load loses it too; ``str()`` is then not compared), and torch 2.3's
+``ConstantArgument`` has no name at all.
+
+Refused encodings are listed (they are the writer's documented refusals); the lossy forms
+are reported with what torch makes of them, and do not fail the check (they are lossy by
+definition). Exit status 0 when every non-lossy file matched, 1 otherwise. When no Python
+with torch is found it prints ``skipped: torch not installed`` and exits 0.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "torch-2.15")
+
+# ----------------------------------------------------------------------------- worker
+# Runs inside a Python that has torch: `python this.py --worker DUMP_DIR`; prints one JSON
+# report on stdout.
+
+
+def _neutral_value(v):
+    if v is None:
+        return {"none": True}
+    if type(v) is bool:
+        return {"bool": v}
+    if type(v) is int:
+        return {"int": v}
+    if type(v) is float:
+        if math.isnan(v):
+            return {"float": "NaN"}
+        if math.isinf(v):
+            return {"float": "Infinity" if v > 0 else "-Infinity"}
+        return {"float": v}
+    if type(v) is str:
+        return {"str": v}
+    return {"unexpected": repr(v)}
+
+
+def _neutral_arg(a):
+    t = type(a).__name__
+    out = {"type": t, "name": getattr(a, "name", None)}
+    if t == "CustomObjArgument":
+        out["class_fqn"] = a.class_fqn
+    if t == "ConstantArgument":
+        out["value"] = _neutral_value(a.value)
+    return out
+
+
+def _neutral_specs(sig):
+    return {
+        "input_specs": [
+            {"kind": s.kind.name, "arg": _neutral_arg(s.arg), "target": s.target, "persistent": s.persistent}
+            for s in sig.input_specs
+        ],
+        "output_specs": [
+            {"kind": s.kind.name, "arg": _neutral_arg(s.arg), "target": s.target} for s in sig.output_specs
+        ],
+    }
+
+
+def _normalize(specs):
+    """Applies torch's own losses (see the module docstring); returns whether any applied."""
+    changed = False
+    for s in specs["output_specs"]:
+        arg = s["arg"]
+        if s["kind"] == "USER_OUTPUT" and arg["type"] == "ConstantArgument" and arg["name"]:
+            arg["name"] = ""
+            changed = True
+    for s in specs["input_specs"] + specs["output_specs"]:
+        if s["arg"]["type"] == "ConstantArgument" and s["arg"]["name"] is None:
+            s["arg"]["name"] = ""  # torch 2.3: ConstantArgument has no name
+    return changed
+
+
+def _first_difference(got, want):
+    for key in ("input_specs", "output_specs"):
+        g, w = got[key], want[key]
+        for i, (a, b) in enumerate(zip(g, w)):
+            if a != b:
+                return "%s[%d]: torch read %s, expected %s" % (key, i, json.dumps(a), json.dumps(b))
+        if len(g) != len(w):
+            return "%s: torch read %d specs, expected %d" % (key, len(g), len(w))
+    return None
+
+
+def worker(dump_dir):
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import torch
+    from torch._export.serde import serialize as ser
+    from torch._export.serde.schema import GraphSignature
+
+    minor = int(torch.__version__.split(".")[1])
+    release = "2.%d" % minor
+    report = {"torch": torch.__version__, "results": []}
+    for target in (release, release + "-lossy"):
+        tdir = os.path.join(dump_dir, target)
+        if not os.path.isdir(tdir):
+            continue
+        for fname in sorted(os.listdir(tdir)):
+            fixture = fname.split(".")[0]
+            path = os.path.join(tdir, fname)
+            entry = {"target": target, "fixture": fixture}
+            if fname.endswith(".refused.txt"):
+                with open(path, encoding="utf-8") as f:
+                    entry.update(status="refused", detail=f.read())
+                report["results"].append(entry)
+                continue
+            with open(path, "rb") as f:
+                ours = f.read()
+            with open(os.path.join(FIXTURES, fixture, "specs.json"), encoding="utf-8") as f:
+                want = json.load(f)
+            try:
+                gs = ser._dict_to_dataclass(GraphSignature, json.loads(ours))
+                sig = ser.GraphModuleDeserializer().deserialize_signature(gs)
+            except Exception as e:  # noqa: BLE001 - reported
+                entry.update(status="torch failed", detail="%s: %s" % (type(e).__name__, e))
+                report["results"].append(entry)
+                continue
+            problems, notes = [], []
+            got = _neutral_specs(sig)
+            _normalize(got)
+            if _normalize(want):
+                notes.append("a named constant output lost its name, as in torch's own save/load")
+            diff = _first_difference(got, want)
+            if diff:
+                problems.append(diff)
+            if minor >= 12 and not notes:
+                with open(os.path.join(FIXTURES, fixture, "str.txt"), encoding="utf-8") as f:
+                    if str(sig) != f.read():
+                        problems.append("str() differs from str.txt")
+            # What this torch's own writer makes of what it read: our bytes again?
+            try:
+                serialized = ser.GraphModuleSerializer(sig, []).serialize_signature(sig)
+                if hasattr(ser, "_to_json_bytes"):
+                    again = ser._to_json_bytes(serialized)
+                else:  # torch <= 2.6 called json.dumps directly
+                    again = json.dumps(ser._dataclass_to_dict(serialized), cls=ser.EnumEncoder).encode("utf-8")
+                entry["same_bytes"] = again == ours
+                if again != ours:
+                    at = next((i for i, (a, b) in enumerate(zip(again, ours)) if a != b), min(len(again), len(ours)))
+                    entry["writer_note"] = "torch %s writes other bytes, at %d: ours ...%s..., torch ...%s..." % (
+                        torch.__version__, at, ours[max(0, at - 40):at + 40], again[max(0, at - 40):at + 40])
+            except Exception as e:  # noqa: BLE001 - reported
+                entry["same_bytes"] = False
+                entry["writer_note"] = "torch %s cannot write it itself: %s: %s" % (torch.__version__, type(e).__name__, e)
+            if minor >= 12 and not target.endswith("-lossy") and not entry["same_bytes"]:
+                problems.append(entry["writer_note"])
+            entry.update(status="mismatch" if problems else "ok", detail="; ".join(problems + notes))
+            report["results"].append(entry)
+    json.dump(report, sys.stdout)
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def torch_pythons(explicit):
+    if explicit:
+        candidates = explicit
+    elif os.environ.get("GRAPHSIG_TORCH_PYTHONS"):
+        candidates = os.environ["GRAPHSIG_TORCH_PYTHONS"].split(":")
+    else:
+        candidates = sorted(glob.glob("/work/venvs/*/bin/python")) + [sys.executable]
+    found, seen = [], set()
+    for py in candidates:
+        try:
+            version = subprocess.run(
+                [py, "-c", "import torch; print(torch.__version__)"],
+                capture_output=True, text=True, timeout=300,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        v = version.stdout.strip()
+        if version.returncode == 0 and v and v not in seen:
+            seen.add(v)
+            found.append((py, v))
+    return found
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--worker", metavar="DUMP_DIR", help=argparse.SUPPRESS)
+    ap.add_argument("--torch-python", action="append", default=[], help="a Python with torch (repeatable)")
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return 0
+
+    pythons = torch_pythons(args.torch_python)
+    if not pythons:
+        print("skipped: torch not installed (no Python with torch found; pass --torch-python)")
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="graphsig-torch-json-") as dump:
+        env = dict(os.environ, GRAPHSIG_DUMP_DIR=dump)
+        cmd = ["cargo", "test", "-q", "--test", "torch_json_write", "--", "--ignored", "--exact", "dump_for_torch"]
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            print("our writer could not dump the fixtures:\n" + done.stdout + done.stderr)
+            return 1
+
+        failed = 0
+        for py, version in pythons:
+            run = subprocess.run([py, os.path.abspath(__file__), "--worker", dump], capture_output=True, text=True)
+            if run.returncode != 0:
+                print("torch %s (%s): the checker crashed:\n%s" % (version, py, run.stderr[-3000:]))
+                failed += 1
+                continue
+            report = json.loads(run.stdout)
+            results = report["results"]
+            if not results:
+                print("torch %s: no release of ours targets it; skipped" % version)
+                continue
+            counts = {}
+            for r in results:
+                key = (r["target"], r["status"])
+                counts[key] = counts.get(key, 0) + 1
+            summary = ", ".join("%s %s: %d" % (t, s, n) for (t, s), n in sorted(counts.items()))
+            print("torch %s: %s" % (version, summary))
+            strict = [r for r in results if r["status"] == "ok" and not r["target"].endswith("-lossy")]
+            same = [r for r in strict if r.get("same_bytes")]
+            print("  torch's own writer gives our exact bytes for %d of the %d files it read as meant"
+                  % (len(same), len(strict)))
+            for r in strict:
+                if not r.get("same_bytes"):
+                    print("  writer     %-36s %s" % (r["fixture"], r.get("writer_note", "")[:300]))
+            for r in results:
+                lossy = r["target"].endswith("-lossy")
+                if r["status"] == "ok":
+                    if r["detail"]:
+                        print("  note       %-36s %s" % (r["fixture"], r["detail"]))
+                    continue
+                if r["status"] == "refused":
+                    print("  refused    %-36s %s" % (r["fixture"], r["detail"].split(": ", 1)[-1]))
+                    continue
+                tag = "lossy" if lossy else "FAIL"
+                print("  %-10s %-36s %s: %s" % (tag, r["fixture"], r["status"], r["detail"][:400]))
+                if not lossy:
+                    failed += 1
+        if failed:
+            print("FAILED: %d file(s) torch did not read as we meant" % failed)
+            return 1
+        print("ok: torch read every non-lossy file as we meant it")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

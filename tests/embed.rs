@@ -1,0 +1,213 @@
+//! Embedding signatures in real archives: `.pt2` files written by torch 2.2 to 2.15 and
+//! `.safetensors` files written by the safetensors library. Every original byte stays,
+//! writes are atomic, and what we embed reads back. (That torch and safetensors still load
+//! the results is checked against the real libraries by `scripts/torch_interop.sh`.)
+
+mod support;
+
+use std::io::{Cursor, Read};
+use std::path::PathBuf;
+use std::process::Command;
+
+use graph_signature::archive::{pt2, safetensors};
+use graph_signature::codec::{self, Format};
+use graph_signature::Error;
+use support::fixtures_dir;
+
+fn scratch_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("graphsig-embed-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn archives() -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(fixtures_dir().join("archives"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "pt2"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Every record of a zip, in central-directory order, read with the independent `zip` crate.
+fn records(bytes: &[u8]) -> Vec<(String, Vec<u8>, u64)> {
+    // torch archives hold other zips as records; the offset is fixed so the zip crate does
+    // not go looking for the archive's start among their end records.
+    let config = zip::read::Config { archive_offset: zip::read::ArchiveOffset::Known(0) };
+    let mut z = zip::ZipArchive::with_config(config, Cursor::new(bytes)).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).unwrap();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            (f.name().unwrap().into_owned(), data, f.data_start().unwrap())
+        })
+        .collect()
+}
+
+fn graphsig(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_graphsig")).args(args).output().unwrap()
+}
+
+#[test]
+fn embedding_in_every_torch_archive_keeps_every_record_and_reads_back() {
+    let dir = scratch_dir("pt2");
+    let mut checked = 0;
+    for archive in archives() {
+        let original = std::fs::read(&archive).unwrap();
+        let read = pt2::read_path(&archive).unwrap().remove(0);
+        let out = dir.join(archive.file_name().unwrap());
+        let payload = codec::encode(&read.signature, Format::Json).unwrap();
+        pt2::embed(&archive, &out, &read.name, &payload).unwrap();
+        let embedded = std::fs::read(&out).unwrap();
+
+        // Every original record: same name, same bytes, same place, same order.
+        let before = records(&original);
+        let after = records(&embedded);
+        assert_eq!(&after[..before.len()], &before[..], "{}", archive.display());
+        assert_eq!(after.len(), before.len() + 1);
+        let (name, data, start) = &after[before.len()];
+        assert_eq!(name, &pt2::embedded_record(&read.layout, &read.name));
+        assert_eq!(data, &payload);
+        assert_eq!(start % 64, 0, "embedded record data is 64-byte aligned");
+        assert!(std::str::from_utf8(data).is_ok(), "torch reads extra/ records as UTF-8 text");
+
+        // It reads back, and the archive's own signature is still read as before.
+        let back = pt2::read_embedded(Cursor::new(&embedded)).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(codec::decode(&back[0].1, Format::Json).unwrap(), read.signature);
+        assert_eq!(pt2::read(Cursor::new(&embedded)).unwrap()[0], read);
+        checked += 1;
+    }
+    assert!(checked >= 60, "only {checked} archives");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn inspect_prefers_the_embedded_signature_and_extract_writes_it() {
+    let dir = scratch_dir("prefer");
+    let target = fixtures_dir().join("archives/torch-2.15.0/linear.pt2");
+    let other = fixtures_dir().join("archives/torch-2.15.0/buffers.pt2");
+    let out = dir.join("linear.pt2");
+    let run = graphsig(&[
+        "embed".as_ref(),
+        target.as_os_str(),
+        "--signature".as_ref(),
+        other.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let inspected = graphsig(&["inspect".as_ref(), out.as_os_str()]);
+    let of_other = graphsig(&["inspect".as_ref(), other.as_os_str()]);
+    assert_eq!(inspected.stdout, of_other.stdout, "inspect reads the embedded signature");
+
+    let pb = dir.join("sig.pb");
+    let run = graphsig(&[
+        "extract".as_ref(),
+        out.as_os_str(),
+        "--to".as_ref(),
+        "proto".as_ref(),
+        "-o".as_ref(),
+        pb.as_os_str(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let sig = codec::decode(&std::fs::read(&pb).unwrap(), Format::Proto).unwrap();
+    assert_eq!(sig, pt2::read_path(&other).unwrap()[0].signature);
+
+    // Embedding again replaces the record (the archive's own signature this time).
+    let run = graphsig(&["embed".as_ref(), out.as_os_str()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let inspected = graphsig(&["inspect".as_ref(), out.as_os_str()]);
+    assert_eq!(inspected.stdout, graphsig(&["inspect".as_ref(), target.as_os_str()]).stdout);
+    assert_eq!(pt2::read_embedded(std::fs::File::open(&out).unwrap()).unwrap().len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn extract_without_an_embedded_signature_says_how_to_add_one() {
+    let archive = fixtures_dir().join("archives/torch-2.15.0/linear.pt2");
+    let run = graphsig(&["extract".as_ref(), archive.as_os_str()]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("no embedded signature") && err.contains("graphsig embed"), "{err}");
+}
+
+#[test]
+fn a_failed_embed_leaves_the_archive_and_no_temporary_file() {
+    let dir = scratch_dir("atomic");
+    let archive = dir.join("linear.pt2");
+    std::fs::copy(fixtures_dir().join("archives/torch-2.15.0/linear.pt2"), &archive).unwrap();
+    let before = std::fs::read(&archive).unwrap();
+    // No such model: refused before anything is written.
+    let err = pt2::embed(&archive, &archive, "nope", b"{}").unwrap_err();
+    assert!(err.to_string().contains("no model of that name"), "{err}");
+    // A truncated archive: refused, nothing written.
+    let truncated = dir.join("truncated.pt2");
+    std::fs::write(&truncated, &before[..before.len() / 2]).unwrap();
+    assert!(matches!(pt2::embed(&truncated, &truncated, "model", b"{}"), Err(Error::Decode { .. })));
+    assert_eq!(std::fs::read(&archive).unwrap(), before);
+    let mut left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, ["linear.pt2", "truncated.pt2"], "temporary files left behind");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The tensor data of a safetensors file (everything after the header).
+fn tensor_data(bytes: &[u8]) -> &[u8] {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    &bytes[8 + n..]
+}
+
+fn header(bytes: &[u8]) -> serde_json::Value {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    serde_json::from_slice(&bytes[8..8 + n]).unwrap()
+}
+
+#[test]
+fn embedding_in_safetensors_keeps_every_tensor_and_the_metadata() {
+    let dir = scratch_dir("safetensors");
+    let sig = pt2::read_path(fixtures_dir().join("archives/torch-2.15.0/linear.pt2")).unwrap().remove(0).signature;
+    let text = String::from_utf8(codec::encode(&sig, Format::Json).unwrap()).unwrap();
+    for name in ["linear.safetensors", "no_metadata.safetensors"] {
+        let input = fixtures_dir().join("safetensors").join(name);
+        let out = dir.join(name);
+        assert_eq!(safetensors::read_embedded_path(&input).unwrap(), None);
+        safetensors::embed(&input, &out, &text).unwrap();
+        let (before, after) = (std::fs::read(&input).unwrap(), std::fs::read(&out).unwrap());
+        assert_eq!(tensor_data(&after), tensor_data(&before), "{name}: tensor bytes changed");
+        let (h0, mut h1) = (header(&before), header(&after));
+        let meta = h1["__metadata__"].as_object_mut().unwrap().remove(safetensors::METADATA_KEY).unwrap();
+        assert_eq!(meta.as_str(), Some(text.as_str()));
+        if h1["__metadata__"].as_object().unwrap().is_empty() && h0.get("__metadata__").is_none() {
+            h1.as_object_mut().unwrap().remove("__metadata__");
+        }
+        assert_eq!(h1, h0, "{name}: other header entries changed");
+        assert_eq!((8 + u64::from_le_bytes(after[..8].try_into().unwrap())) % 8, 0, "data stays 8-byte aligned");
+        let back = safetensors::read_embedded_path(&out).unwrap().unwrap();
+        assert_eq!(codec::decode(back.as_bytes(), Format::Json).unwrap(), sig);
+        // Embedding in place, twice, replaces the entry.
+        safetensors::embed(&out, &out, &text).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), after);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_safetensors_are_typed_errors() {
+    let good = std::fs::read(fixtures_dir().join("safetensors/linear.safetensors")).unwrap();
+    let mut huge = good.clone();
+    huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    let mut not_json = good.clone();
+    not_json[9] = b'!';
+    for bytes in [&good[..4], &good[..20], &huge[..], &not_json[..]] {
+        match safetensors::read_embedded(Cursor::new(bytes), Some(bytes.len() as u64)) {
+            Err(Error::Decode { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
