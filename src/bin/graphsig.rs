@@ -239,6 +239,11 @@ fn from_bytes(path: &Path, bytes: &[u8], model: Option<&str>) -> Result<ExportGr
         return Err(format!("{}: --model applies to .pt2 archives, and this is not one", display(path)));
     }
     let Some(format) = Format::detect(bytes) else {
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| matches!(b, b'{' | b'[')) {
+            // JSON of no known shape: torch's reader says what is missing where.
+            let err = codec::decode(bytes, Format::TorchJson).err();
+            return Err(err.map_or_else(|| "unrecognised JSON".to_owned(), |e| describe(path, &e)));
+        }
         return Err(format!(
             "{}: not a signature graphsig recognises (torch JSON, json, proto, bincode, .pt2 or .safetensors)",
             display(path)
