@@ -143,3 +143,38 @@ fn truncated_and_corrupted_archives_are_typed_errors() {
     }
     assert!(checked >= 60, "only {checked} truncations checked");
 }
+
+#[test]
+fn an_archive_with_several_models_reads_each_and_inspect_asks_which() {
+    let archive = fixtures_dir().join("pt2/multi_model.pt2");
+    let models = pt2::read_path(&archive).unwrap();
+    let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["decoder", "encoder"]);
+    for m in &models {
+        let torch =
+            std::fs::read_to_string(fixtures_dir().join(format!("pt2/multi_model.{}.str.txt", m.name))).unwrap();
+        assert_eq!(m.signature.to_string(), torch, "{}", m.name);
+        let out = Command::new(env!("CARGO_BIN_EXE_graphsig"))
+            .args(["inspect", "--model", &m.name])
+            .arg(&archive)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), torch + "\n");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_graphsig")).arg("inspect").arg(&archive).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("decoder, encoder") && err.contains("--model"), "{err}");
+}
+
+#[test]
+fn a_program_torch_215_saves_but_cannot_load_is_read() {
+    // torch 2.15 writes a constant string output that its own reader refuses.
+    let dir = fixtures_dir().join("pt2");
+    let torch_load = std::fs::read_to_string(dir.join("str_output.load_error.txt")).unwrap();
+    assert!(torch_load.contains("Unable to deserialize output node"), "{torch_load}");
+    let read = pt2::read_path(dir.join("str_output.pt2")).unwrap().remove(0);
+    assert_eq!(read.signature.to_string(), std::fs::read_to_string(dir.join("str_output.str.txt")).unwrap());
+    let value = read.signature.user_outputs()[1].as_constant().cloned();
+    assert_eq!(value, Some(graph_signature::ConstantValue::String("done".into())));
+}
