@@ -178,3 +178,25 @@ fn a_program_torch_215_saves_but_cannot_load_is_read() {
     let value = read.signature.user_outputs()[1].as_constant().cloned();
     assert_eq!(value, Some(graph_signature::ConstantValue::String("done".into())));
 }
+
+#[test]
+fn inspect_json_equals_the_accessors_of_torch_29_and_later() {
+    // From 2.9 the accessors are those of 2.15 (parameters_to_mutate exists); older
+    // versions lack some of them, and are compared against torch 2.15 live by
+    // scripts/torch_interop.sh.
+    let mut compared = 0;
+    for archive in archives() {
+        let version = torch_version(&archive);
+        let minor: u32 = version.split('.').nth(1).unwrap().parse().unwrap();
+        let raw = support::specs(&read_json(&sibling(&archive, "specs.json")));
+        if minor < 9 || raw != as_torch_json_keeps_it(&archive).into_parts() {
+            continue;
+        }
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_graphsig")).args(["inspect", "--json"]).arg(&archive).output().unwrap();
+        let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(ours, read_json(&sibling(&archive, "accessors.json")), "{}", archive.display());
+        compared += 1;
+    }
+    assert!(compared >= 14, "only {compared} archives compared");
+}
