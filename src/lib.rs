@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: the generated FlatBuffers code (src/codec/fbs/generated/) is allowed
+// its unsafe reads behind the verifier; hand-written code has none.
+#![deny(unsafe_code)]
 
 pub mod accessors;
 pub mod archive;

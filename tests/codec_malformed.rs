@@ -71,7 +71,7 @@ proptest! {
 
     #[test]
     fn random_bytes_behind_each_format_prefix_never_panic(
-        prefix in prop::sample::select(vec![&b"GSBC\x01\x00\x00\x00"[..], b"\x52\x02\x50\x01", b"{\"signature\":", b"{\"input_specs\":"]),
+        prefix in prop::sample::select(vec![&b"GSBC\x01\x00\x00\x00"[..], b"\x0c\x00\x00\x00GSIG", b"\x52\x02\x50\x01", b"{\"signature\":", b"{\"input_specs\":"]),
         tail in prop::collection::vec(any::<u8>(), 0..128),
     ) {
         let mut bytes = prefix.to_vec();

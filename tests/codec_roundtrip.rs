@@ -43,7 +43,7 @@ proptest! {
     }
 
     #[test]
-    fn every_chain_of_codecs_gives_back_the_signature(sig in signature(), chain in prop::collection::vec(0..3usize, 1..6)) {
+    fn every_chain_of_codecs_gives_back_the_signature(sig in signature(), chain in prop::collection::vec(0..Format::WRITABLE.len(), 1..6)) {
         let mut current = sig.clone();
         let mut through_json = false;
         for i in chain {
@@ -63,7 +63,7 @@ fn binary_codecs_keep_nan_payloads_and_signs_bit_for_bit() {
         let value = ConstantValue::Float(f64::from_bits(bits));
         let sig =
             ExportGraphSignature::new(vec![InputSpec::user_input(ArgumentSpec::constant("c", value))], vec![]).unwrap();
-        for format in [Format::Proto, Format::Bincode] {
+        for format in [Format::Proto, Format::Fbs, Format::Bincode] {
             let back = codec::decode(&codec::encode(&sig, format).unwrap(), format).unwrap();
             let ArgumentSpec::Constant { value: ConstantValue::Float(f), .. } = &back.input_specs()[0].arg else {
                 panic!("not a float constant")
@@ -230,7 +230,7 @@ fn format_names_round_trip_and_unknown_names_list_the_known_ones() {
         assert_eq!(f.name().parse::<Format>().unwrap(), f);
     }
     let err = "yaml".parse::<Format>().unwrap_err();
-    assert_eq!(err, r#"unknown format "yaml" (expected one of: json, proto, bincode, torch-json)"#);
+    assert_eq!(err, r#"unknown format "yaml" (expected one of: json, proto, fbs, bincode, torch-json)"#);
 }
 
 #[test]

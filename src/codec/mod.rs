@@ -24,6 +24,7 @@ use crate::model::ExportGraphSignature;
 use crate::Error;
 
 pub mod bincode;
+pub mod fbs;
 pub mod framed;
 pub mod json;
 pub mod proto;
@@ -37,6 +38,8 @@ pub enum Format {
     Json,
     /// Protobuf binary of our `.proto` ([`proto`]).
     Proto,
+    /// FlatBuffers of our `.fbs`, identifier `GSIG` ([`fbs`]).
+    Fbs,
     /// bincode 2.0.1 with our header ([`bincode`](mod@bincode)).
     Bincode,
     /// torch's own JSON, schema 8.x ([`torch_json`]); read only.
@@ -45,16 +48,17 @@ pub enum Format {
 
 impl Format {
     /// Every format.
-    pub const ALL: &'static [Format] = &[Format::Json, Format::Proto, Format::Bincode, Format::TorchJson];
+    pub const ALL: &'static [Format] = &[Format::Json, Format::Proto, Format::Fbs, Format::Bincode, Format::TorchJson];
 
     /// The formats [`encode`] writes.
-    pub const WRITABLE: &'static [Format] = &[Format::Json, Format::Proto, Format::Bincode];
+    pub const WRITABLE: &'static [Format] = &[Format::Json, Format::Proto, Format::Fbs, Format::Bincode];
 
     /// The name used on the command line and in errors: `json`, `proto`, `torch-json`, ...
     pub fn name(self) -> &'static str {
         match self {
             Format::Json => "json",
             Format::Proto => "proto",
+            Format::Fbs => "fbs",
             Format::Bincode => "bincode",
             Format::TorchJson => "torch-json",
         }
@@ -67,6 +71,7 @@ impl Format {
         match ext.as_str() {
             "pb" | "binpb" => Some(Format::Proto),
             "bincode" => Some(Format::Bincode),
+            "gsig" => Some(Format::Fbs),
             _ => None,
         }
     }
@@ -78,6 +83,9 @@ impl Format {
         let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
         if first == Some(b'{') {
             return detect_json(bytes);
+        }
+        if bytes.len() >= 8 && &bytes[4..8] == fbs::IDENTIFIER {
+            return Some(Format::Fbs);
         }
         if bytes.starts_with(&bincode::MAGIC) {
             return Some(Format::Bincode);
@@ -128,6 +136,7 @@ pub fn encode(sig: &ExportGraphSignature, format: Format) -> Result<Vec<u8>, Err
     match format {
         Format::Json => Ok(json::encode(sig)),
         Format::Proto => Ok(proto::encode(sig)),
+        Format::Fbs => Ok(fbs::encode(sig)),
         Format::Bincode => bincode::encode(sig),
         Format::TorchJson => Err(Error::decode(
             "torch-json",
@@ -142,6 +151,7 @@ pub fn decode(bytes: &[u8], format: Format) -> Result<ExportGraphSignature, Erro
     match format {
         Format::Json => json::decode(bytes),
         Format::Proto => proto::decode(bytes),
+        Format::Fbs => fbs::decode(bytes),
         Format::Bincode => bincode::decode(bytes),
         Format::TorchJson => Ok(torch_json::decode(bytes)?.signature),
     }
