@@ -75,6 +75,31 @@ enum Command {
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
     },
+    /// Convert a signature from one format to another (through the validated model).
+    ///
+    /// Formats: json (proto3 JSON of our .proto), proto, fbs (FlatBuffers), bincode, and
+    /// torch-json (read only). The input format is recognised by content (archives too)
+    /// unless --from is given; the output format comes from --to, else from OUT's extension
+    /// (.json → json, .pb/.binpb → proto, .gsig → fbs, .bincode → bincode). `-` is standard
+    /// input or output.
+    ///
+    /// Examples:
+    ///   graphsig convert examples/batchnorm.model.json sig.pb
+    ///   graphsig convert sig.pb - --to json
+    ///   cat sig.bin | graphsig convert - sig.gsig --from bincode
+    #[command(verbatim_doc_comment)]
+    Convert {
+        /// The file to read, or `-` for standard input.
+        input: PathBuf,
+        /// The file to write (atomically), or `-` for standard output.
+        output: PathBuf,
+        /// The input format, when content should not decide.
+        #[arg(long, value_name = "FORMAT")]
+        from: Option<Format>,
+        /// The output format, when OUT's extension does not tell.
+        #[arg(long, value_name = "FORMAT")]
+        to: Option<Format>,
+    },
     /// Write out the signature embedded in an archive by `graphsig embed`.
     ///
     /// Examples:
@@ -146,6 +171,33 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             .map_err(|e| describe(output, &e))
         }
+        Command::Convert { input, output, from, to } => {
+            let to = match to.or_else(|| output_format(&output)) {
+                Some(to) => to,
+                None if output == Path::new("-") => {
+                    return Err("give the format of standard output with --to".to_owned());
+                }
+                None => {
+                    return Err(format!(
+                        "{}: cannot tell the output format from the extension; give --to",
+                        output.display()
+                    ))
+                }
+            };
+            let sig = match from {
+                Some(from) => {
+                    let bytes = read_all(&input)?;
+                    codec::decode(&bytes, from).map_err(|e| describe(&input, &e))?
+                }
+                None => load(&input, None)?,
+            };
+            let bytes = codec::encode(&sig, to).map_err(|e| e.to_string())?;
+            if output == Path::new("-") {
+                write_stdout(&bytes)
+            } else {
+                atomic::write_atomic(&output, |w| Ok(w.write_all(&bytes)?)).map_err(|e| describe(&output, &e))
+            }
+        }
         Command::Extract { archive, model, to, output } => {
             let sig = match embedded(&archive, model.as_deref())? {
                 Some(sig) => sig,
@@ -164,6 +216,24 @@ fn run(cli: Cli) -> Result<(), String> {
                 atomic::write_atomic(&output, |w| Ok(w.write_all(&bytes)?)).map_err(|e| describe(&output, &e))
             }
         }
+    }
+}
+
+/// The format an output file's extension asks for; `.json` is ours (torch's JSON is not
+/// written by `convert`).
+fn output_format(path: &Path) -> Option<Format> {
+    let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    Format::from_extension(path).or(json.then_some(Format::Json))
+}
+
+/// The bytes of a file or of standard input.
+fn read_all(path: &Path) -> Result<Vec<u8>, String> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        io::stdin().read_to_end(&mut bytes).map_err(|e| format!("<stdin>: {e}"))?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).map_err(|e| io_error(path, e))
     }
 }
 
