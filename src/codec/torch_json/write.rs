@@ -334,9 +334,8 @@ impl Writer {
                         self.needs(5, 3, "a constant user input (constant_input)", "schema 5.3 (torch 2.4+)")?;
                     }
                 }
-                self.check_user_argument(&spec.arg, "user input")?;
                 self.raw("{\"user_input\": {\"arg\": ");
-                self.argument(&spec.arg);
+                self.user_argument(&spec.arg, true)?;
                 self.raw("}}");
             }
             InputKind::Parameter => self.lifted("parameter", name, "parameter_name", target),
@@ -377,9 +376,8 @@ impl Writer {
         match spec.kind {
             OutputKind::UserOutput => {
                 self.no_target(&spec.target, kind)?;
-                self.check_user_argument(&spec.arg, "user output")?;
                 self.raw("{\"user_output\": {\"arg\": ");
-                self.argument(&spec.arg);
+                self.user_argument(&spec.arg, false)?;
                 self.raw("}}");
             }
             OutputKind::LossOutput => {
@@ -420,59 +418,55 @@ impl Writer {
         self.raw("}}");
     }
 
-    /// The refusals for the `Argument` of a user input or output (`role`).
-    fn check_user_argument(&self, arg: &ArgumentSpec, role: &'static str) -> Step {
-        let input = role == "user input";
+    /// torch's `Argument` union for a user input (`input`) or output, or why it cannot be
+    /// written.
+    fn user_argument(&mut self, arg: &ArgumentSpec, input: bool) -> Step {
         match arg {
-            ArgumentSpec::SymFloat { .. } => self.needs(
-                8,
-                0,
-                if input { "a SymFloat user input" } else { "a SymFloat user output" },
-                "schema 8.x (torch 2.6+)",
-            ),
-            ArgumentSpec::SymBool { .. } => self.unless_lossy(UnrepresentableReason::WriterFails {
-                what: if input { "a SymBool user input" } else { "a SymBool user output" },
-                writer_error: SYM_BOOL_ERROR,
-                closest: SYM_BOOL_CLOSEST,
-            }),
-            ArgumentSpec::CustomObj { .. } => self.unless_lossy(UnrepresentableReason::ReadBackChanges {
-                what: if input { "a CustomObj user input" } else { "a CustomObj user output" },
-                read_back_as: CUSTOM_OBJ_READ_BACK,
-                closest: CUSTOM_OBJ_CLOSEST,
-            }),
-            // Not a valid user input or output (the spec rules refuse it); kept total.
-            ArgumentSpec::Token { .. } => Err(UnrepresentableReason::WriterFails {
-                what: if input { "a TOKEN argument as a user input" } else { "a TOKEN argument as a user output" },
-                writer_error: TOKEN_USER_ERROR,
-                closest: TOKEN_USER_CLOSEST,
-            }),
-            ArgumentSpec::Tensor { .. } | ArgumentSpec::SymInt { .. } | ArgumentSpec::Constant { .. } => Ok(()),
-        }
-    }
-
-    /// torch's `Argument` union for a user input or output (checked already).
-    fn argument(&mut self, arg: &ArgumentSpec) {
-        match arg {
-            ArgumentSpec::Tensor { name } | ArgumentSpec::Token { name } => {
+            ArgumentSpec::Tensor { name } => {
                 self.raw("{\"as_tensor\": {\"name\": ");
                 self.string(name);
                 self.raw("}}");
             }
             ArgumentSpec::SymInt { name } => self.sym("as_sym_int", name),
-            ArgumentSpec::SymFloat { name } => self.sym("as_sym_float", name),
-            ArgumentSpec::SymBool { name } => self.sym("as_sym_bool", name),
+            ArgumentSpec::SymFloat { name } => {
+                let what = if input { "a SymFloat user input" } else { "a SymFloat user output" };
+                self.needs(8, 0, what, "schema 8.x (torch 2.6+)")?;
+                self.sym("as_sym_float", name);
+            }
+            ArgumentSpec::SymBool { name } => {
+                self.unless_lossy(UnrepresentableReason::WriterFails {
+                    what: if input { "a SymBool user input" } else { "a SymBool user output" },
+                    writer_error: SYM_BOOL_ERROR,
+                    closest: SYM_BOOL_CLOSEST,
+                })?;
+                self.sym("as_sym_bool", name);
+            }
             ArgumentSpec::CustomObj { .. } => {
+                self.unless_lossy(UnrepresentableReason::ReadBackChanges {
+                    what: if input { "a CustomObj user input" } else { "a CustomObj user output" },
+                    read_back_as: CUSTOM_OBJ_READ_BACK,
+                    closest: CUSTOM_OBJ_CLOSEST,
+                })?;
                 self.raw("{\"as_custom_obj\": ");
                 self.custom_obj(arg);
                 self.raw("}");
             }
-            // serialize_input: bool, str, int, float, None; the name is dropped.
+            // torch's serialize_input: bool, str, int, float, None; the name is dropped.
             ArgumentSpec::Constant { value, .. } => {
                 self.raw("{");
                 self.constant_value(value);
                 self.raw("}");
             }
+            // Not a valid user input or output (the spec rules refuse it); kept total.
+            ArgumentSpec::Token { .. } => {
+                return Err(UnrepresentableReason::WriterFails {
+                    what: if input { "a TOKEN argument as a user input" } else { "a TOKEN argument as a user output" },
+                    writer_error: TOKEN_USER_ERROR,
+                    closest: TOKEN_USER_CLOSEST,
+                })
+            }
         }
+        Ok(())
     }
 
     fn sym(&mut self, tag: &str, name: &str) {
