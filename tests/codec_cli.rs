@@ -104,9 +104,14 @@ fn convert_errors_name_the_problem() {
     );
     let out = graphsig(&["convert", "-", "-", "--from", "yaml", "--to", "json"], Some(b""));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format \"yaml\""));
-    let out = graphsig(
-        &["convert", "-", "-", "--to", "torch-json"],
-        Some(&codec::encode(&golden_signatures()[0].1, Format::Proto).unwrap()),
-    );
+}
+
+#[test]
+fn stream_validates_and_copies_a_framed_stream() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1.0/all.pbs");
+    let stream = std::fs::read(&golden).unwrap();
+    assert_eq!(ok(graphsig(&["stream", "-", "-"], Some(&stream))), stream);
+    let out = graphsig(&["stream", "-", "-"], Some(&[0xff, 0xff, 0xff, 0xff, 0x0f]));
     assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("frames[0]: frame length 4294967295 exceeds the limit"));
 }
