@@ -120,3 +120,28 @@ fn unsupported_schema_major_names_both_versions() {
     let out = graphsig(&["inspect", "-"], Some(doc));
     assert_clean_failure(&out, &["9.1", "8.x"]);
 }
+
+#[test]
+fn convert_to_torch_json_writes_torch_215_bytes_and_refuses_what_an_older_target_lacks() {
+    let mut identical = 0;
+    for dir in fixture_dirs(&fixtures_dir().join("torch-2.15")) {
+        let sig = dir.join("signature.json");
+        let name = dir.file_name().unwrap().to_str().unwrap();
+        // Refused by the model (two losses) or lossy in torch's own JSON (custom objects
+        // as user inputs come back as constants): tested in tests/torch_json_write.rs.
+        if !sig.exists() || matches!(name, "synthetic_multiple_losses" | "synthetic_custom_obj") {
+            continue;
+        }
+        let out = graphsig(&["convert", sig.to_str().unwrap(), "-", "--to", "torch-json"], None);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(out.stdout, std::fs::read(&sig).unwrap(), "{name}: not torch's bytes");
+        identical += 1;
+    }
+    assert!(identical >= 24, "only {identical} fixtures");
+
+    let mutations = fixtures_dir().join("torch-2.15/mutations/signature.json");
+    let out = graphsig(&["convert", mutations.to_str().unwrap(), "-", "--to", "torch-json", "--target", "2.8"], None);
+    assert_clean_failure(&out, &["PARAMETER_MUTATION", "torch 2.9+"]);
+    let out = graphsig(&["convert", mutations.to_str().unwrap(), "-", "--to", "json", "--target", "2.8"], None);
+    assert_clean_failure(&out, &["--to torch-json"]);
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use graph_signature::archive::{atomic, pt2, safetensors};
-use graph_signature::codec::{self, Format};
+use graph_signature::codec::{self, torch_json, Format};
 use graph_signature::{Error, ExportGraphSignature};
 
 /// Read, check and convert torch.export graph signatures.
@@ -78,15 +78,17 @@ enum Command {
     /// Convert a signature from one format to another (through the validated model).
     ///
     /// Formats: json (proto3 JSON of our .proto), proto, fbs (FlatBuffers), bincode, and
-    /// torch-json (read only). The input format is recognised by content (archives too)
-    /// unless --from is given; the output format comes from --to, else from OUT's extension
-    /// (.json → json, .pb/.binpb → proto, .gsig → fbs, .bincode → bincode). `-` is standard
-    /// input or output.
+    /// torch-json (torch's own signature JSON, byte for byte as torch 2.15 writes it, or for
+    /// an older torch with --target). The input format is recognised by content (archives
+    /// too) unless --from is given; the output format comes from --to, else from OUT's
+    /// extension (.json → json, .pb/.binpb → proto, .gsig → fbs, .bincode → bincode). `-`
+    /// is standard input or output.
     ///
     /// Examples:
     ///   graphsig convert examples/batchnorm.model.json sig.pb
     ///   graphsig convert sig.pb - --to json
     ///   cat sig.bin | graphsig convert - sig.gsig --from bincode
+    ///   graphsig convert model.pt2 sig.json --to torch-json --target 2.8
     #[command(verbatim_doc_comment)]
     Convert {
         /// The file to read, or `-` for standard input.
@@ -99,6 +101,14 @@ enum Command {
         /// The output format, when OUT's extension does not tell.
         #[arg(long, value_name = "FORMAT")]
         to: Option<Format>,
+        /// With --to torch-json: the torch release (2.3 to 2.15, e.g. `2.9.1`) or schema
+        /// (`8.14`) to write for. What that release cannot hold is refused with the reason.
+        #[arg(long, value_name = "VERSION", requires = "to")]
+        target: Option<torch_json::TorchTarget>,
+        /// With --to torch-json: write the closest form of what torch would read back
+        /// changed, could not write itself, or has no place for, instead of refusing.
+        #[arg(long, requires = "to")]
+        lossy: bool,
     },
     /// Write out the signature embedded in an archive by `graphsig embed`.
     ///
@@ -183,7 +193,7 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             .map_err(|e| describe(output, &e))
         }
-        Command::Convert { input, output, from, to } => {
+        Command::Convert { input, output, from, to, target, lossy } => {
             let to = match to.or_else(|| output_format(&output)) {
                 Some(to) => to,
                 None if output == Path::new("-") => {
@@ -203,7 +213,15 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
                 None => load(&input, None)?,
             };
-            let bytes = codec::encode(&sig, to).map_err(|e| e.to_string())?;
+            let bytes = if to == Format::TorchJson {
+                let options = torch_json::WriteOptions { target: target.unwrap_or_default(), lossy };
+                torch_json::encode(&sig, &options)
+            } else if target.is_some() || lossy {
+                return Err("--target and --lossy apply to --to torch-json".to_owned());
+            } else {
+                codec::encode(&sig, to)
+            }
+            .map_err(|e| format!("{}: {e}", display(&input)))?;
             if output == Path::new("-") {
                 write_stdout(&bytes)
             } else {
@@ -221,7 +239,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     ))
                 }
             };
-            let bytes = codec::encode(&sig, to).map_err(|e| e.to_string())?;
+            let bytes = codec::encode(&sig, to).map_err(|e| format!("{}: {e}", archive.display()))?;
             if output == Path::new("-") {
                 write_stdout(&bytes)
             } else {
@@ -232,8 +250,8 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-/// The format an output file's extension asks for; `.json` is ours (torch's JSON is not
-/// written by `convert`).
+/// The format an output file's extension asks for; `.json` is ours (torch's JSON is
+/// written only when asked for with `--to torch-json`).
 fn output_format(path: &Path) -> Option<Format> {
     let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     Format::from_extension(path).or(json.then_some(Format::Json))

@@ -129,20 +129,16 @@ impl FromStr for Format {
     }
 }
 
-/// Encodes `sig` in `format` at the current schema version.
-///
-/// Fails for [`Format::TorchJson`], which this module only reads.
+/// Encodes `sig` in `format` at the current schema version. [`Format::TorchJson`] is
+/// written for torch 2.12 to 2.15 (schema 8.20) and refuses what torch would read back
+/// changed; [`torch_json::encode`] takes other targets and a lossy mode.
 pub fn encode(sig: &ExportGraphSignature, format: Format) -> Result<Vec<u8>, Error> {
     match format {
         Format::Json => Ok(json::encode(sig)),
         Format::Proto => Ok(proto::encode(sig)),
         Format::Fbs => Ok(fbs::encode(sig)),
         Format::Bincode => bincode::encode(sig),
-        Format::TorchJson => Err(Error::decode(
-            "torch-json",
-            "",
-            "writing torch's JSON is not supported by codec::encode (choose json, proto, fbs or bincode)",
-        )),
+        Format::TorchJson => torch_json::encode(sig, &torch_json::WriteOptions::default()),
     }
 }
 
