@@ -242,3 +242,27 @@ fn detection_tells_our_json_from_torch_json() {
     assert_eq!(Format::detect(b""), None);
     assert_eq!(Format::detect(b"\x00\x01"), None);
 }
+
+/// A 1.x document of a newer minor may carry fields this build does not know: protobuf
+/// skips them (they are additions by the policy), so the signature still reads.
+#[test]
+fn a_newer_minor_document_with_unknown_fields_is_read() {
+    let mut doc = document(1, 3);
+    let mut bytes = doc.encode_to_vec();
+    // SignatureDocument field 30 (varint 7) and field 31 (a string): unknown to 1.0.
+    bytes.extend_from_slice(&[0xF0, 0x01, 0x07, 0xFA, 0x01, 0x02, b'h', b'i']);
+    let sig = proto::decode(&bytes).unwrap();
+    doc.schema_version = Some(pb::SchemaVersion { major: 1, minor: 0 });
+    assert_eq!(sig, proto::from_document(doc, "proto").unwrap());
+    // An unknown field inside a spec is skipped too (InputSpec field 50, varint 1), built by
+    // hand: document { version 1.3, signature { input_specs: [spec + unknown] } }.
+    let spec = graph_signature::InputSpec::parameter("p", "w");
+    let sig = ExportGraphSignature::new(vec![spec], vec![]).unwrap();
+    let mut spec_bytes = proto::to_document(&sig).signature.unwrap().input_specs[0].encode_to_vec();
+    spec_bytes.extend_from_slice(&[0x90, 0x03, 0x01]);
+    let mut sig_bytes = vec![0x52, spec_bytes.len() as u8];
+    sig_bytes.extend_from_slice(&spec_bytes);
+    let mut bytes = vec![0x52, 0x05, 0x50, 0x01, 0xA0, 0x01, 0x03, 0xA2, 0x01, sig_bytes.len() as u8];
+    bytes.extend_from_slice(&sig_bytes);
+    assert_eq!(proto::decode(&bytes).unwrap(), sig);
+}

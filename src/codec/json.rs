@@ -16,10 +16,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Members are written in field-number order, as Python's `MessageToJson` does (the
-//! document goes through a `serde_json::Value`, see [`encode`], whose maps keep insertion
-//! order because the crate enables serde_json's `preserve_order`; the golden files would
-//! catch a change). JSON cannot hold a NaN's payload: every NaN is written as `"NaN"` and read
+//! Members are written in field-number order, as Python's `MessageToJson` does (a document
+//! with a non-finite float goes through a `serde_json::Value`, see [`encode`], whose maps
+//! keep insertion order because the crate enables serde_json's `preserve_order`; the golden
+//! files, with and without such floats, would catch a change). JSON cannot hold a NaN's payload: every NaN is written as `"NaN"` and read
 //! back as `f64::NAN` (docs/formats.md).
 
 use serde_json::Value;
@@ -32,27 +32,38 @@ const FORMAT: &str = "json";
 
 /// Encodes `sig` as compact proto3 JSON at the current schema version. Deterministic.
 pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
-    // pbjson 0.9 hands doubles to serde as they are, and serde_json writes non-finite ones as
-    // `null`, which proto3 JSON readers refuse; the mapping wants "NaN", "Infinity" and
-    // "-Infinity". So the document goes through a Value whose non-finite constants are
-    // patched (nothing else in a document is ever null).
-    let mut doc = serde_json::to_value(proto::to_document(sig)).unwrap_or(Value::Null);
+    let doc = proto::to_document(sig);
     let inputs = sig.input_specs().iter().map(|s| &s.arg);
     let outputs = sig.output_specs().iter().map(|s| &s.arg);
     let args = inputs.enumerate().map(|(i, a)| ("inputSpecs", i, a));
-    for (list, i, arg) in args.chain(outputs.enumerate().map(|(i, a)| ("outputSpecs", i, a))) {
-        if let ArgumentSpec::Constant { value: ConstantValue::Float(f), .. } = arg {
-            let text = match f {
-                f if f.is_nan() => "NaN",
-                f if *f == f64::INFINITY => "Infinity",
-                f if *f == f64::NEG_INFINITY => "-Infinity",
-                _ => continue,
-            };
-            doc["signature"][list][i]["arg"]["constant"]["value"]["asFloat"] = Value::String(text.to_owned());
-        }
+    let non_finite: Vec<_> = args
+        .chain(outputs.enumerate().map(|(i, a)| ("outputSpecs", i, a)))
+        .filter_map(|(list, i, arg)| match arg {
+            ArgumentSpec::Constant { value: ConstantValue::Float(f), .. } if !f.is_finite() => Some((list, i, *f)),
+            _ => None,
+        })
+        .collect();
+    if non_finite.is_empty() {
+        // Serializing generated types into a Vec cannot fail.
+        return serde_json::to_vec(&doc).unwrap_or_default();
     }
-    // Writing a Value into a Vec cannot fail.
-    serde_json::to_vec(&doc).unwrap_or_default()
+    // pbjson 0.9 hands doubles to serde as they are, and serde_json writes non-finite ones as
+    // `null`, which proto3 JSON readers refuse; the mapping wants "NaN", "Infinity" and
+    // "-Infinity". So such a document goes through a Value whose non-finite constants are
+    // patched (nothing else in a document is ever null). With serde_json's preserve_order
+    // the Value keeps pbjson's member order, so both paths write the same bytes.
+    let mut value = serde_json::to_value(doc).unwrap_or(Value::Null);
+    for (list, i, f) in non_finite {
+        let text = if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        };
+        value["signature"][list][i]["arg"]["constant"]["value"]["asFloat"] = Value::String(text.to_owned());
+    }
+    serde_json::to_vec(&value).unwrap_or_default()
 }
 
 /// Decodes proto3 JSON of a `SignatureDocument`. Field names may be lowerCamelCase or the
