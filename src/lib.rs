@@ -8,9 +8,11 @@ pub mod accessors;
 pub mod archive;
 pub mod classify;
 pub mod codec;
+pub mod diff;
 mod display;
 mod error;
 pub mod model;
+pub mod summary;
 pub mod version;
 
 pub use accessors::{AccessorsReport, ExportBackwardSignature, NameMap, UserValue};

@@ -333,6 +333,15 @@ proptest! {
     }
 
     #[test]
+    fn a_signature_does_not_differ_from_itself_and_any_edit_shows(sig in valid_signature(), old in name()) {
+        prop_assert!(graph_signature::diff::diff(&sig, &sig).is_empty());
+        let mut edited = sig.clone();
+        edited.replace_all_uses(&old, "renamed_node");
+        let d = graph_signature::diff::diff(&sig, &edited);
+        prop_assert_eq!(d.is_empty(), edited == sig, "{}", d);
+    }
+
+    #[test]
     fn construction_rejects_exactly_the_spec_rule_violations(
         ins in prop::collection::vec(any_input(), 0..12),
         outs in prop::collection::vec(any_output(), 0..12),

@@ -2,14 +2,20 @@
 //! each subcommand is in `docs/cli.md`.
 
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use graph_signature::summary::Summary;
+
+mod input;
+mod show;
+
 use graph_signature::archive::{atomic, pt2, safetensors};
 use graph_signature::codec::{self, torch_json, Format};
-use graph_signature::{Error, ExportGraphSignature};
+use graph_signature::Error;
+use input::{display, embedded, io_error, load, load_from_model_json, read_all, sniff_path, Failure, Kind};
 
 /// Read, check and convert torch.export graph signatures.
 #[derive(Parser)]
@@ -21,6 +27,62 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check signatures against every rule of the model and report every problem.
+    ///
+    /// The spec rules (what torch's own constructors, serializer and accessors enforce: a
+    /// target for lifted state and mutations, persistent for buffers, the argument type
+    /// each kind allows, at most one loss) and the graph rules (unique input names, outputs
+    /// in torch's order, mutation targets that name an input). Every problem is listed with
+    /// its position and a hint. Exit status: 0 all valid, 1 some invalid, 2 some file could
+    /// not be read.
+    ///
+    /// Examples:
+    ///   graphsig validate model.pt2
+    ///   graphsig validate exports/*.pt2
+    #[command(verbatim_doc_comment)]
+    Validate {
+        /// The files to check (any signature graphsig reads), `-` for standard input.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// In archives holding several models, the one to check.
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
+    },
+    /// Show what changed between two signatures: specs added, removed, re-kinded,
+    /// re-targeted, renamed, or with a new persistent flag.
+    ///
+    /// Lifted state is matched by target (a parameter that became a buffer is one change),
+    /// mutation and gradient outputs by kind and target, user inputs, user outputs and
+    /// tokens by position. OLD and NEW may be in different formats. Exit status as diff(1):
+    /// 0 same, 1 different, 2 trouble.
+    ///
+    /// Examples:
+    ///   graphsig diff v1/model.pt2 v2/model.pt2
+    ///   graphsig diff --json old.json new.pb
+    #[command(verbatim_doc_comment)]
+    Diff {
+        /// The old signature (any file graphsig reads).
+        old: PathBuf,
+        /// The new signature.
+        new: PathBuf,
+        /// Print the changes as one JSON object (`{"changes": [...]}`).
+        #[arg(long)]
+        json: bool,
+        /// In archives holding several models, the one to compare.
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
+    },
+    /// Print a shell completion script.
+    ///
+    /// Examples:
+    ///   graphsig completions bash > ~/.local/share/bash-completion/completions/graphsig
+    ///   graphsig completions zsh > "${fpath[1]}/_graphsig"
+    ///   graphsig completions fish > ~/.config/fish/completions/graphsig.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Print a signature as torch's `print(ep.graph_signature)` does.
     ///
     /// PATH is any signature graphsig reads: a torch signature JSON or whole
@@ -33,12 +95,21 @@ enum Command {
     /// Examples:
     ///   graphsig inspect examples/batchnorm.model.json
     ///   graphsig inspect --json model.pt2
+    ///   graphsig inspect --summary llama.pt2
     #[command(verbatim_doc_comment)]
     Inspect {
         /// Print every accessor (parameters, inputs_to_buffers, backward_signature, ...) as
         /// one JSON object instead of the text form.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["table", "summary"])]
         json: bool,
+        /// Print aligned columns (index, name, kind, target, persistent, argument), in
+        /// colour when standard output is a terminal and NO_COLOR is not set.
+        #[arg(long, conflicts_with = "summary")]
+        table: bool,
+        /// Print counts per kind, and parameters and buffers grouped by module with layer
+        /// indices folded (`layers.*.mlp`): for large models.
+        #[arg(long)]
+        summary: bool,
         /// In an archive holding several models, the one to read (default: `model`, the
         /// one torch.export.load returns).
         #[arg(long, value_name = "NAME")]
@@ -145,29 +216,46 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("graphsig: error: {message}");
-            ExitCode::from(2)
-        }
+    match cli.command {
+        Command::Validate { paths, model } => validate(&paths, model.as_deref()),
+        Command::Diff { old, new, json, model } => diff(&old, &new, json, model.as_deref()),
+        command => match run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => fail(&failure),
+        },
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
-        Command::Inspect { json, model, path } => {
+/// Reports a failure on standard error; exit status 2.
+fn fail(failure: &Failure) -> ExitCode {
+    eprintln!("graphsig: error: {failure}");
+    ExitCode::from(2)
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Inspect { json, table, summary, model, path } => {
             let sig = load(&path, model.as_deref())?;
             let text = if json {
                 let mut s = serde_json::to_string_pretty(&sig.accessors()).map_err(|e| e.to_string())?;
                 s.push('\n');
                 s
+            } else if table {
+                show::render_table(&sig, show::Style::for_stdout())
+            } else if summary {
+                Summary::of(&sig).to_string()
             } else {
                 // `print(sig)` writes str(sig) and a newline.
                 format!("{sig}\n")
             };
             write_stdout(text.as_bytes())
         }
+        Command::Completions { shell } => {
+            let mut bytes = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "graphsig", &mut bytes);
+            write_stdout(&bytes)
+        }
+        Command::Validate { .. } | Command::Diff { .. } => unreachable!("handled in main, with their own exit codes"),
         Command::Embed { archive, signature, model, output } => {
             let source = signature.as_deref().unwrap_or(&archive);
             let from_model_json = signature.is_none();
@@ -181,35 +269,38 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
                 Kind::Safetensors => {
                     if model.is_some() {
-                        return Err(format!("{}: --model applies to .pt2 archives", archive.display()));
+                        return Err(Failure::Msg(format!("{}: --model applies to .pt2 archives", archive.display())));
                     }
                     let bytes = codec::encode(&sig, Format::Json).map_err(|e| e.to_string())?;
                     let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
                     safetensors::embed(&archive, output, &text)
                 }
                 Kind::Other => {
-                    return Err(format!("{}: not a .pt2 archive nor a .safetensors file", archive.display()));
+                    return Err(Failure::Msg(format!(
+                        "{}: not a .pt2 archive nor a .safetensors file",
+                        archive.display()
+                    )));
                 }
             }
-            .map_err(|e| describe(output, &e))
+            .map_err(|e| Failure::at(output, e))
         }
         Command::Convert { input, output, from, to, target, lossy } => {
             let to = match to.or_else(|| output_format(&output)) {
                 Some(to) => to,
                 None if output == Path::new("-") => {
-                    return Err("give the format of standard output with --to".to_owned());
+                    return Err(Failure::Msg("give the format of standard output with --to".to_owned()));
                 }
                 None => {
-                    return Err(format!(
+                    return Err(Failure::Msg(format!(
                         "{}: cannot tell the output format from the extension; give --to",
                         output.display()
-                    ))
+                    )))
                 }
             };
             let sig = match from {
                 Some(from) => {
                     let bytes = read_all(&input)?;
-                    codec::decode(&bytes, from).map_err(|e| describe(&input, &e))?
+                    codec::decode(&bytes, from).map_err(|e| Failure::at(&input, e))?
                 }
                 None => load(&input, None)?,
             };
@@ -217,7 +308,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 let options = torch_json::WriteOptions { target: target.unwrap_or_default(), lossy };
                 torch_json::encode(&sig, &options)
             } else if target.is_some() || lossy {
-                return Err("--target and --lossy apply to --to torch-json".to_owned());
+                return Err(Failure::Msg("--target and --lossy apply to --to torch-json".to_owned()));
             } else {
                 codec::encode(&sig, to)
             }
@@ -225,25 +316,25 @@ fn run(cli: Cli) -> Result<(), String> {
             if output == Path::new("-") {
                 write_stdout(&bytes)
             } else {
-                atomic::write_atomic(&output, |w| Ok(w.write_all(&bytes)?)).map_err(|e| describe(&output, &e))
+                atomic::write_atomic(&output, |w| Ok(w.write_all(&bytes)?)).map_err(|e| Failure::at(&output, e))
             }
         }
         Command::Extract { archive, model, to, output } => {
             let sig = match embedded(&archive, model.as_deref())? {
                 Some(sig) => sig,
                 None => {
-                    return Err(format!(
+                    return Err(Failure::Msg(format!(
                         "{}: no embedded signature (add one with `graphsig embed {}`)",
                         archive.display(),
                         archive.display()
-                    ))
+                    )))
                 }
             };
             let bytes = codec::encode(&sig, to).map_err(|e| format!("{}: {e}", archive.display()))?;
             if output == Path::new("-") {
                 write_stdout(&bytes)
             } else {
-                atomic::write_atomic(&output, |w| Ok(w.write_all(&bytes)?)).map_err(|e| describe(&output, &e))
+                atomic::write_atomic(&output, |w| Ok(w.write_all(&bytes)?)).map_err(|e| Failure::at(&output, e))
             }
         }
         Command::Stream { input, output } => copy_stream(&input, &output),
@@ -257,213 +348,63 @@ fn output_format(path: &Path) -> Option<Format> {
     Format::from_extension(path).or(json.then_some(Format::Json))
 }
 
-/// The bytes of a file or of standard input.
-fn read_all(path: &Path) -> Result<Vec<u8>, String> {
-    if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        io::stdin().read_to_end(&mut bytes).map_err(|e| format!("<stdin>: {e}"))?;
-        Ok(bytes)
-    } else {
-        std::fs::read(path).map_err(|e| io_error(path, e))
-    }
-}
-
-/// What a file is, from its first bytes.
-enum Kind {
-    Zip,
-    Safetensors,
-    Other,
-}
-
-fn sniff(prefix: &[u8]) -> Kind {
-    if pt2::looks_like_zip(prefix) {
-        Kind::Zip
-    } else if safetensors::looks_like_safetensors(prefix) {
-        Kind::Safetensors
-    } else {
-        Kind::Other
-    }
-}
-
-fn sniff_path(path: &Path) -> Result<Kind, String> {
-    let mut file = File::open(path).map_err(|e| io_error(path, e))?;
-    let mut prefix = [0u8; 16];
-    let n = read_prefix(&mut file, &mut prefix).map_err(|e| io_error(path, e))?;
-    Ok(sniff(&prefix[..n]))
-}
-
-fn read_prefix(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
-}
-
-fn io_error(path: &Path, e: io::Error) -> String {
-    Error::from(e).with_path(path).to_string()
-}
-
-/// Reads a signature from any file graphsig knows, or standard input. An archive file is
-/// read in place, so only its directory and the records needed are read.
-fn load(path: &Path, model: Option<&str>) -> Result<ExportGraphSignature, String> {
-    if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        io::stdin().read_to_end(&mut bytes).map_err(|e| format!("<stdin>: {e}"))?;
-        return match sniff(&bytes) {
-            Kind::Zip => from_pt2(path, Cursor::new(bytes), model),
-            Kind::Safetensors => from_safetensors(path, safetensors::read_embedded(Cursor::new(&bytes), None), model),
-            Kind::Other => from_bytes(path, &bytes, model),
+/// `validate`: 0 all valid, 1 some invalid, 2 some unreadable (the worst wins).
+fn validate(paths: &[PathBuf], model: Option<&str>) -> ExitCode {
+    let mut worst = 0u8;
+    for path in paths {
+        let (status, report) = match load(path, model) {
+            Ok(sig) => match sig.lint().as_slice() {
+                [] => {
+                    let (i, o) = (sig.input_specs().len(), sig.output_specs().len());
+                    (0, format!("{}: valid ({i} inputs, {o} outputs)\n", display(path)))
+                }
+                violations => (1, show::render_violations(&display(path), violations)),
+            },
+            // Readable, but breaking the spec rules: every violation was collected.
+            Err(failure) => match failure.invalid() {
+                Some(invalid) => (1, show::render_violations(&display(path), invalid.violations())),
+                None => {
+                    eprintln!("graphsig: error: {failure}");
+                    worst = worst.max(2);
+                    continue;
+                }
+            },
         };
-    }
-    let mut file = File::open(path).map_err(|e| io_error(path, e))?;
-    let mut prefix = [0u8; 16];
-    let n = read_prefix(&mut file, &mut prefix).map_err(|e| io_error(path, e))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| io_error(path, e))?;
-    match sniff(&prefix[..n]) {
-        Kind::Zip => from_pt2(path, BufReader::new(file), model),
-        Kind::Safetensors => from_safetensors(path, safetensors::read_embedded_path(path), model),
-        Kind::Other => {
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes).map_err(|e| io_error(path, e))?;
-            from_bytes(path, &bytes, model)
+        worst = worst.max(status);
+        if let Err(failure) = write_stdout(report.as_bytes()) {
+            return fail(&failure);
         }
     }
+    ExitCode::from(worst)
 }
 
-/// A signature document in any codec format, recognised by content.
-fn from_bytes(path: &Path, bytes: &[u8], model: Option<&str>) -> Result<ExportGraphSignature, String> {
-    if model.is_some() {
-        return Err(format!("{}: --model applies to .pt2 archives, and this is not one", display(path)));
-    }
-    let Some(format) = Format::detect(bytes) else {
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| matches!(b, b'{' | b'[')) {
-            // JSON of no known shape: torch's reader says what is missing where.
-            let err = codec::decode(bytes, Format::TorchJson).err();
-            return Err(err.map_or_else(|| "unrecognised JSON".to_owned(), |e| describe(path, &e)));
-        }
-        return Err(format!(
-            "{}: not a signature graphsig recognises (torch JSON, json, proto, bincode, .pt2 or .safetensors)",
-            display(path)
-        ));
+/// `diff`: 0 same, 1 different, 2 trouble.
+fn diff(old: &Path, new: &Path, json: bool, model: Option<&str>) -> ExitCode {
+    let (a, b) = match (load(old, model), load(new, model)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(failure), _) | (_, Err(failure)) => return fail(&failure),
     };
-    codec::decode(bytes, format).map_err(|e| describe(path, &e))
-}
-
-fn from_safetensors(
-    path: &Path,
-    text: Result<Option<String>, Error>,
-    model: Option<&str>,
-) -> Result<ExportGraphSignature, String> {
-    if model.is_some() {
-        return Err(format!("{}: --model applies to .pt2 archives", display(path)));
-    }
-    match text.map_err(|e| describe(path, &e))? {
-        Some(text) => codec::decode(text.as_bytes(), Format::Json).map_err(|e| describe(path, &e)),
-        None => Err(format!(
-            "{}: this .safetensors file carries no signature (add one with `graphsig embed FILE --signature SIG`)",
-            display(path)
-        )),
-    }
-}
-
-/// A `.pt2`: the embedded signature of the model if there is one, else its model JSON.
-fn from_pt2<R: Read + Seek>(path: &Path, mut reader: R, model: Option<&str>) -> Result<ExportGraphSignature, String> {
-    let wanted = model.unwrap_or("model");
-    let embedded = pt2::read_embedded(&mut reader).map_err(|e| describe(path, &e))?;
-    if let Some((_, bytes)) = embedded.iter().find(|(name, _)| name == wanted) {
-        return codec::decode(bytes, Format::Json).map_err(|e| describe(path, &e));
-    }
-    reader.seek(SeekFrom::Start(0)).map_err(|e| describe(path, &Error::from(e)))?;
-    let models = pt2::read(reader).map_err(|e| describe(path, &e))?;
-    pick_model(path, models, model)
-}
-
-/// The signature of a `.pt2`'s model JSON, ignoring any embedded one (what `embed` stores).
-fn load_from_model_json(path: &Path, model: Option<&str>) -> Result<ExportGraphSignature, String> {
-    match sniff_path(path)? {
-        Kind::Zip => {
-            let file = File::open(path).map_err(|e| io_error(path, e))?;
-            pick_model(path, pt2::read(BufReader::new(file)).map_err(|e| describe(path, &e))?, model)
-        }
-        _ => Err(format!(
-            "{}: only a .pt2 archive has a signature of its own; give the signature with --signature",
-            path.display()
-        )),
-    }
-}
-
-/// The embedded signature of an archive, if any.
-fn embedded(path: &Path, model: Option<&str>) -> Result<Option<ExportGraphSignature>, String> {
-    match sniff_path(path)? {
-        Kind::Zip => {
-            let file = File::open(path).map_err(|e| io_error(path, e))?;
-            let records = pt2::read_embedded(BufReader::new(file)).map_err(|e| describe(path, &e))?;
-            let wanted = model.unwrap_or("model");
-            records
-                .iter()
-                .find(|(name, _)| name == wanted)
-                .map(|(_, bytes)| codec::decode(bytes, Format::Json).map_err(|e| describe(path, &e)))
-                .transpose()
-        }
-        Kind::Safetensors => match safetensors::read_embedded_path(path).map_err(|e| describe(path, &e))? {
-            Some(text) => codec::decode(text.as_bytes(), Format::Json).map(Some).map_err(|e| describe(path, &e)),
-            None => Ok(None),
-        },
-        Kind::Other => Err(format!("{}: not a .pt2 archive nor a .safetensors file", path.display())),
-    }
-}
-
-/// The model asked for, else `model` (what torch.export.load returns), else the only one.
-fn pick_model(
-    path: &Path,
-    mut models: Vec<pt2::ArchivedSignature>,
-    model: Option<&str>,
-) -> Result<ExportGraphSignature, String> {
-    let wanted = model.unwrap_or("model");
-    match models.iter().position(|m| m.name == wanted) {
-        Some(i) => Ok(models.swap_remove(i).signature),
-        None if model.is_none() && models.len() == 1 => Ok(models.remove(0).signature),
-        None => {
-            let names: Vec<_> = models.iter().map(|m| m.name.as_str()).collect();
-            Err(format!(
-                "{}: no model named {wanted:?}; the archive holds {}; choose one with --model",
-                display(path),
-                names.join(", ")
-            ))
-        }
-    }
-}
-
-fn display(path: &Path) -> String {
-    if path == Path::new("-") {
-        "<stdin>".to_owned()
-    } else {
-        path.display().to_string()
-    }
-}
-
-fn describe(path: &Path, err: &Error) -> String {
-    match err {
-        Error::Io { path: Some(_), .. } => err.to_string(),
-        _ => format!("{}: {err}", display(path)),
+    let d = graph_signature::diff::diff(&a, &b);
+    let text = if json { serde_json::to_string_pretty(&d).expect("a diff serializes") + "\n" } else { d.to_string() };
+    match write_stdout(text.as_bytes()) {
+        Ok(()) => ExitCode::from(u8::from(!d.is_empty())),
+        Err(failure) => fail(&failure),
     }
 }
 
 /// Writes to standard output; a closed pipe (`graphsig inspect x | head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(format!("cannot write to standard output: {e}")),
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(Failure::Msg(format!("cannot write to standard output: {e}")))
+        }
         _ => Ok(()),
     }
 }
 
 /// Copies a framed stream frame by frame, decoding and validating each, in constant memory.
-fn copy_stream(input: &Path, output: &Path) -> Result<(), String> {
+fn copy_stream(input: &Path, output: &Path) -> Result<(), Failure> {
     use graph_signature::codec::framed::{FrameReader, FrameWriter};
     let reader: Box<dyn Read> = if input == Path::new("-") {
         Box::new(io::stdin().lock())
@@ -478,8 +419,8 @@ fn copy_stream(input: &Path, output: &Path) -> Result<(), String> {
         writer.flush()
     };
     if output == Path::new("-") {
-        copy(&mut io::BufWriter::new(io::stdout().lock())).map_err(|e| describe(input, &e))
+        copy(&mut io::BufWriter::new(io::stdout().lock())).map_err(|e| Failure::at(input, e))
     } else {
-        atomic::write_atomic(output, |w| copy(w)).map_err(|e| describe(input, &e))
+        atomic::write_atomic(output, |w| copy(w)).map_err(|e| Failure::at(input, e))
     }
 }
