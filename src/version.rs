@@ -7,7 +7,7 @@
 //!   field path, never a silent default.
 //! - A **major** bump is everything else: removing, renumbering or retyping a field or an
 //!   enum value, changing a meaning. A reader rejects a newer (or older) major with
-//!   [`Error::UnsupportedVersion`](crate::Error::UnsupportedVersion), naming both versions.
+//!   [`Error::UnsupportedVersion`], naming both versions.
 //!
 //! ```
 //! use graph_signature::version::SchemaVersion;

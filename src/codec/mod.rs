@@ -1,5 +1,5 @@
 //! Adapters between bytes and the model. No adapter knows another; conversions between two
-//! formats always pass through [`ExportGraphSignature`](crate::ExportGraphSignature).
+//! formats always pass through [`ExportGraphSignature`].
 //!
 //! [`Format`] names every format, [`encode`] and [`decode`] dispatch on it, and
 //! [`Format::detect`] recognises bytes by content. See `docs/formats.md`.

@@ -76,7 +76,7 @@ enum Command {
     ///
     /// Examples:
     ///   graphsig completions bash > ~/.local/share/bash-completion/completions/graphsig
-    ///   graphsig completions zsh > "${fpath[1]}/_graphsig"
+    ///   graphsig completions zsh > ~/.zfunc/_graphsig
     ///   graphsig completions fish > ~/.config/fish/completions/graphsig.fish
     #[command(verbatim_doc_comment)]
     Completions {
