@@ -135,7 +135,7 @@ fn deeply_nested_and_huge_json_is_refused_cleanly() {
     // A wrong type deep inside names its JSON path.
     let text = br#"{"schemaVersion":{"major":1},"signature":{"inputSpecs":[{},{"target":7}]}}"#;
     match codec::decode(text, Format::Json) {
-        Err(Error::Decode { path, .. }) => assert_eq!(path, "signature.inputSpecs[1].target"),
+        Err(Error::Decode { path, .. }) => assert_eq!(path, "input_specs[1].target"),
         other => panic!("{other:?}"),
     }
 }

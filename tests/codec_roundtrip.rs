@@ -181,7 +181,7 @@ fn unspecified_and_unknown_kinds_are_errors_naming_the_field() {
     // An enum name JSON does not know fails where it stands.
     let text = br#"{"schemaVersion":{"major":1},"signature":{"outputSpecs":[{"kind":"OUTPUT_KIND_NEW"}]}}"#;
     let (path, reason) = decode_err(text, Format::Json);
-    assert_eq!(path, "signature.outputSpecs[0].kind");
+    assert_eq!(path, "output_specs[0].kind");
     assert!(reason.contains("OUTPUT_KIND_NEW"), "{reason}");
 }
 
@@ -265,4 +265,27 @@ fn a_newer_minor_document_with_unknown_fields_is_read() {
     let mut bytes = vec![0x52, 0x05, 0x50, 0x01, 0xA0, 0x01, 0x03, 0xA2, 0x01, sig_bytes.len() as u8];
     bytes.extend_from_slice(&sig_bytes);
     assert_eq!(proto::decode(&bytes).unwrap(), sig);
+}
+
+#[test]
+fn bincode_errors_name_the_field_where_decoding_stopped() {
+    let sig = ExportGraphSignature::new(
+        vec![graph_signature::InputSpec::parameter("p", "w"), graph_signature::InputSpec::parameter("q", "v")],
+        vec![],
+    )
+    .unwrap();
+    let bytes = bincode::encode(&sig).unwrap();
+    // Cut inside the second spec's target string, then before its persistent flag.
+    let (path, _) = decode_err(&bytes[..bytes.len() - 3], Format::Bincode);
+    assert_eq!(path, "input_specs[1].target");
+    let (path, _) = decode_err(&bytes[..bytes.len() - 2], Format::Bincode);
+    assert_eq!(path, "input_specs[1].persistent");
+    // The second spec's kind byte made an unknown variant.
+    let mut bad = bytes.clone();
+    let second = bytes.len() - 9; // [kind, arg tag, len, 'q', Some, len, 'v', None, outputs]
+    assert_eq!(bad[second], 1, "PARAMETER is variant 1");
+    bad[second] = 9;
+    let (path, reason) = decode_err(&bad, Format::Bincode);
+    assert_eq!(path, "input_specs[1].kind");
+    assert!(reason.contains('9'), "{reason}");
 }

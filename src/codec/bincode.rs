@@ -168,20 +168,41 @@ pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
 }
 
 /// Where a failed decode stopped, found by decoding again while tracking the path (the slow
-/// path runs only for errors).
+/// path runs only for errors), named as the `.proto` names fields: `input_specs[1].target`.
 fn error_path(body: &[u8]) -> String {
     let mut decoder = ::bincode::serde::BorrowedSerdeDecoder::from_slice(body, wire_config(), ());
-    match serde_path_to_error::deserialize::<_, Body>(decoder.as_deserializer()) {
-        Err(e) => {
-            let path = e.path().to_string();
-            if path == "." {
-                String::new()
-            } else {
-                path
+    let Err(e) = serde_path_to_error::deserialize::<_, Body>(decoder.as_deserializer()) else {
+        return String::new();
+    };
+    // bincode decodes structs as sequences, so the tracked path is positions only
+    // (`[0][1][2]`); name the ones that are struct fields.
+    let positions: Vec<usize> = e
+        .path()
+        .iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Seq { index } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    let mut path = String::new();
+    for (level, &i) in positions.iter().enumerate() {
+        let list = positions.first().copied();
+        let name = match (level, list) {
+            (0, _) => ["input_specs", "output_specs"].get(i).copied(),
+            (2, Some(0)) => ["kind", "arg", "target", "persistent"].get(i).copied(),
+            (2, Some(1)) => ["kind", "arg", "target"].get(i).copied(),
+            _ => None,
+        };
+        match name {
+            Some(name) if path.is_empty() => path.push_str(name),
+            Some(name) => {
+                path.push('.');
+                path.push_str(name);
             }
+            None => path.push_str(&format!("[{i}]")),
         }
-        Ok(_) => String::new(),
     }
+    path
 }
 
 fn input_to_wire(spec: &InputSpec) -> WireInput {

@@ -70,11 +70,29 @@ pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
 /// original snake_case; a syntax or type error names the JSON path where it happened.
 pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let doc: pb::SignatureDocument = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        Error::decode(FORMAT, path, e.into_inner().to_string())
-    })?;
+    let doc: pb::SignatureDocument = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| Error::decode(FORMAT, proto_path(&e.path().to_string()), e.into_inner().to_string()))?;
     de.end().map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;
     proto::from_document(doc, FORMAT)
+}
+
+/// A JSON path (`signature.inputSpecs[1].target`) named as the `.proto` and the other
+/// decoders name it: snake_case fields, relative to the signature (`input_specs[1].target`).
+fn proto_path(json_path: &str) -> String {
+    if json_path == "." {
+        return String::new();
+    }
+    let mut out = String::with_capacity(json_path.len() + 8);
+    for c in json_path.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    match out.strip_prefix("signature.") {
+        Some(rest) => rest.to_owned(),
+        None => out,
+    }
 }
