@@ -1,0 +1,34 @@
+"""Writes examples/tinynet.pt2 with real torch 2.15, and what torch prints for its signature:
+
+    python -m venv .venv-torch && .venv-torch/bin/pip install torch==2.15.0
+    .venv-torch/bin/python examples/gen_example.py
+
+TinyNet has parameters, a persistent and a non-persistent buffer, and mutates a buffer in
+forward; after run_decompositions the mutation is a BUFFER_MUTATION output.
+"""
+import pathlib
+
+import torch
+
+HERE = pathlib.Path(__file__).parent
+torch.manual_seed(0)
+
+
+class TinyNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(8, 4)
+        self.norm = torch.nn.LayerNorm(4)
+        self.register_buffer("steps", torch.zeros((), dtype=torch.int64))
+        self.register_buffer("scale", torch.full((4,), 0.5), persistent=False)
+
+    def forward(self, x):
+        self.steps.add_(1)
+        return self.norm(self.proj(x)) * self.scale
+
+
+TinyNet.__module__ = "tinynet"
+ep = torch.export.export(TinyNet(), (torch.randn(2, 8),)).run_decompositions()
+torch.export.save(ep, str(HERE / "tinynet.pt2"))
+(HERE / "tinynet.str.txt").write_text(str(ep.graph_signature))
+print(ep.graph_signature)
