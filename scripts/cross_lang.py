@@ -11,9 +11,10 @@ names, targets, persistent flags, constants with float bits):
    FlatBuffers name/target indexes are checked by a binary search written here.
 2. graphsig reads what Python wrote: Python builds signatures from scratch (every kind and
    argument type, -0.0, NaN, infinities, int64 extremes, empty and non-ASCII strings),
-   writes protobuf, JSON (json_format.MessageToJson) and a varint-delimited stream
-   (_VarintBytes + SerializeToString, as Java's writeDelimitedTo); graphsig converts each
-   (validating) and Python compares what comes back with what it wrote.
+   writes protobuf, JSON (json_format.MessageToJson), FlatBuffers (with the generated
+   builders, sorted indexes and forced -0.0) and a varint-delimited stream (_VarintBytes +
+   SerializeToString, as Java's writeDelimitedTo); graphsig converts each (validating,
+   indexes included) and Python compares what comes back with what it wrote.
 
 usage: python cross_lang.py GRAPHSIG GEN GOLDEN_DIR WORK_DIR
 """
@@ -36,6 +37,11 @@ from graph_signature.v1 import graph_signature_pb2 as pb  # noqa: E402
 from graph_signature.v1 import (  # noqa: E402
     Argument as FbArgument,
     BoolValue,
+    IndexEntry,
+    InputSpec as FbInputSpec,
+    NoneValue,
+    OutputSpec as FbOutputSpec,
+    SchemaVersion as FbSchemaVersion,
     ConstantArgument,
     ConstantValue as FbConstantValue,
     CustomObjArgument,
@@ -353,6 +359,133 @@ python_docs = [
     ),
 ]
 
+FB_ARG_MODULES = {
+    "tensor": TensorArgument,
+    "sym_int": SymIntArgument,
+    "sym_float": SymFloatArgument,
+    "sym_bool": SymBoolArgument,
+    "token": TokenArgument,
+    "custom_obj": CustomObjArgument,
+    "constant": ConstantArgument,
+}
+ARG_CODES = {name: code for code, name in ARG_TYPES.items()}
+CONST_CODES = {name: code for code, name in CONST_TYPES.items()}
+IN_CODES = {name: code for code, name in IN_KINDS.items()}
+OUT_CODES = {name: code for code, name in OUT_KINDS.items()}
+
+
+def fb_write(doc):
+    """A FlatBuffer of `doc`, written with the generated Python builders."""
+    b = flatbuffers.Builder(1024)
+
+    def value(v):
+        kind = v.WhichOneof("value")
+        if kind == "as_string":
+            text_off = b.CreateString(v.as_string)
+        module, type_name = {
+            "as_none": (NoneValue, "NoneValue"),
+            "as_int": (IntValue, "IntValue"),
+            "as_float": (FloatValue, "FloatValue"),
+            "as_bool": (BoolValue, "BoolValue"),
+            "as_string": (StringValue, "StringValue"),
+        }[kind]
+        # FlatBuffers omits a scalar equal to its default by ==, and -0.0 == 0.0.
+        b.ForceDefaults(kind == "as_float")
+        module.Start(b)
+        if kind == "as_string":
+            module.AddValue(b, text_off)
+        elif kind != "as_none":
+            module.AddValue(b, getattr(v, kind))
+        off = module.End(b)
+        b.ForceDefaults(False)
+        return CONST_CODES[type_name], off
+
+    def argument(a):
+        which = a.WhichOneof("arg")
+        inner = getattr(a, which)
+        module = FB_ARG_MODULES[which]
+        name = b.CreateString(inner.name)
+        extra = None
+        if which == "custom_obj":
+            extra = b.CreateString(inner.class_fqn)
+        elif which == "constant":
+            extra = value(inner.value)
+        module.Start(b)
+        module.AddName(b, name)
+        if which == "custom_obj":
+            module.AddClassFqn(b, extra)
+        elif which == "constant":
+            module.AddValueType(b, extra[0])
+            module.AddValue(b, extra[1])
+        return ARG_CODES[module.__name__.rsplit(".", 1)[1]], module.End(b)
+
+    def vector(start, offsets):
+        start(b, len(offsets))
+        for off in reversed(offsets):
+            b.PrependUOffsetTRelative(off)
+        return b.EndVector()
+
+    def index(keys):
+        last = {}
+        for i, key in enumerate(keys):
+            if key is not None:
+                last[key] = i
+        entries = []
+        for key in sorted(last, key=lambda k: k.encode("utf-8")):  # byte-wise, as lookup_by_key
+            key_off = b.CreateString(key)
+            IndexEntry.Start(b)
+            IndexEntry.AddKey(b, key_off)
+            IndexEntry.AddIndex(b, last[key])
+            entries.append(IndexEntry.End(b))
+        return entries
+
+    sig = doc.signature
+    inputs = []
+    for s in sig.input_specs:
+        arg_type, arg_off = argument(s.arg)
+        target = b.CreateString(s.target) if s.HasField("target") else None
+        FbInputSpec.Start(b)
+        FbInputSpec.AddKind(b, IN_CODES[pb.InputKind.Name(s.kind).removeprefix("INPUT_KIND_")])
+        FbInputSpec.AddArgType(b, arg_type)
+        FbInputSpec.AddArg(b, arg_off)
+        if target is not None:
+            FbInputSpec.AddTarget(b, target)
+        if s.HasField("persistent"):
+            FbInputSpec.AddPersistent(b, s.persistent)
+        inputs.append(FbInputSpec.End(b))
+    outputs = []
+    for s in sig.output_specs:
+        arg_type, arg_off = argument(s.arg)
+        target = b.CreateString(s.target) if s.HasField("target") else None
+        FbOutputSpec.Start(b)
+        FbOutputSpec.AddKind(b, OUT_CODES[pb.OutputKind.Name(s.kind).removeprefix("OUTPUT_KIND_")])
+        FbOutputSpec.AddArgType(b, arg_type)
+        FbOutputSpec.AddArg(b, arg_off)
+        if target is not None:
+            FbOutputSpec.AddTarget(b, target)
+        outputs.append(FbOutputSpec.End(b))
+    G = GraphSignature
+    inputs_vec = vector(G.StartInputsVector, inputs)
+    outputs_vec = vector(G.StartOutputsVector, outputs)
+    by_name = vector(G.StartInputsByNameVector, index([pb_arg(s.arg)[1] for s in sig.input_specs]))
+    by_target = vector(
+        G.StartInputsByTargetVector, index([s.target if s.HasField("target") else None for s in sig.input_specs])
+    )
+    out_by_name = vector(G.StartOutputsByNameVector, index([pb_arg(s.arg)[1] for s in sig.output_specs]))
+    FbSchemaVersion.Start(b)
+    FbSchemaVersion.AddMajor(b, 1)
+    version = FbSchemaVersion.End(b)
+    G.Start(b)
+    G.AddSchemaVersion(b, version)
+    G.AddInputs(b, inputs_vec)
+    G.AddOutputs(b, outputs_vec)
+    G.AddInputsByName(b, by_name)
+    G.AddInputsByTarget(b, by_target)
+    G.AddOutputsByName(b, out_by_name)
+    b.Finish(G.End(b), file_identifier=b"GSIG")
+    return bytes(b.Output())
+
+
 for i, doc in enumerate(python_docs):
     want = pb_neutral(doc)
     path = os.path.join(work, f"python_{i}")
@@ -360,13 +493,15 @@ for i, doc in enumerate(python_docs):
         f.write(doc.SerializeToString())
     with open(f"{path}.json", "w", encoding="utf-8") as f:
         f.write(json_format.MessageToJson(doc))
-    for ext in ("pb", "json"):
+    with open(f"{path}.gsig", "wb") as f:
+        f.write(fb_write(doc))
+    for ext in ("pb", "json", "gsig"):
         back = run("convert", f"{path}.{ext}", "-", "--to", "proto")
         check(pb_neutral(pb.SignatureDocument.FromString(back)) == want, f"python_{i}.{ext}: graphsig changed it")
         back = run("convert", f"{path}.{ext}", "-", "--to", "json").decode("utf-8")
         got = pb_neutral(json_format.Parse(back, pb.SignatureDocument()), json=True)
         check(got == json_nan_canonical(want), f"python_{i}.{ext} via our JSON: {got} != {want}")
-print(f"cross_lang: graphsig read {len(python_docs)} signatures Python wrote as protobuf and JSON")
+print(f"cross_lang: graphsig read {len(python_docs)} signatures Python wrote as protobuf, JSON and FlatBuffers")
 
 stream = b"".join(_VarintBytes(len(b)) + b for b in (d.SerializeToString() for d in python_docs * 3))
 echoed = run("stream", "-", "-", stdin=stream)
