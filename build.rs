@@ -25,5 +25,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .btree_map(["."])
         .compile_fds(fds)?;
     pbjson_build::Builder::new().register_descriptors(&descriptors)?.build(&[".graph_signature.v1"])?;
+    // A second, lenient copy (unknown JSON fields skipped) for documents of a newer minor
+    // version, whose additions a strict reader would refuse (src/codec/json.rs).
+    let lenient = out.join("lenient");
+    std::fs::create_dir_all(&lenient)?;
+    pbjson_build::Builder::new()
+        .register_descriptors(&descriptors)?
+        .out_dir(&lenient)
+        .ignore_unknown_fields()
+        .build(&[".graph_signature.v1"])?;
     Ok(())
 }

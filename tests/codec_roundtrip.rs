@@ -289,3 +289,23 @@ fn bincode_errors_name_the_field_where_decoding_stopped() {
     assert_eq!(path, "input_specs[1].kind");
     assert!(reason.contains('9'), "{reason}");
 }
+
+/// JSON refuses unknown fields (a typo must not silently drop data) unless the document
+/// declares a newer minor: then they are that minor's additions and are skipped.
+#[test]
+fn json_skips_unknown_fields_only_in_documents_of_a_newer_minor() {
+    let doc = |minor: u32| {
+        format!(
+            r#"{{"schemaVersion":{{"major":1,"minor":{minor}}},"addedIn11":{{"x":1}},"signature":{{"inputSpecs":[
+            {{"kind":"INPUT_KIND_PARAMETER","arg":{{"tensor":{{"name":"p","shape":[2]}}}},"target":"w","newFlag":true}}]}}}}"#
+        )
+    };
+    let want = ExportGraphSignature::new(vec![graph_signature::InputSpec::parameter("p", "w")], vec![]).unwrap();
+    assert_eq!(json::decode(doc(1).as_bytes()).unwrap(), want);
+    let (path, reason) = decode_err(doc(0).as_bytes(), Format::Json);
+    assert_eq!(path, "added_in11");
+    assert!(reason.starts_with("unknown field `addedIn11`"), "{reason}");
+    // A newer minor does not excuse what it could not have added: a wrong type still fails.
+    let bad = doc(1).replace(r#""target":"w""#, r#""target":7"#);
+    assert_eq!(decode_err(bad.as_bytes(), Format::Json).0, "input_specs[0].target");
+}

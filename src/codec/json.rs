@@ -24,7 +24,9 @@
 
 use serde_json::Value;
 
-use super::proto::{self, pb};
+use prost::Message;
+
+use super::proto::{self, pb, pb_lenient};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature};
 use crate::Error;
 
@@ -67,13 +69,43 @@ pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
 }
 
 /// Decodes proto3 JSON of a `SignatureDocument`. Field names may be lowerCamelCase or the
-/// original snake_case; a syntax or type error names the JSON path where it happened.
+/// original snake_case; a syntax or type error names the path where it happened.
+///
+/// Unknown fields are refused, as `json_format.Parse` refuses them, unless the document
+/// declares a newer minor version of our major: then they are that minor's additions, and
+/// they are skipped as protobuf skips them (docs/formats.md).
 pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
+    let error = |e: serde_path_to_error::Error<serde_json::Error>| {
+        Error::decode(FORMAT, proto_path(&e.path().to_string()), e.into_inner().to_string())
+    };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let doc: pb::SignatureDocument = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| Error::decode(FORMAT, proto_path(&e.path().to_string()), e.into_inner().to_string()))?;
-    de.end().map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;
+    let doc: pb::SignatureDocument = match serde_path_to_error::deserialize(&mut de) {
+        Ok(doc) => {
+            de.end().map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;
+            doc
+        }
+        Err(e) if e.inner().to_string().starts_with("unknown field") && declares_newer_minor(bytes) => {
+            let lenient: pb_lenient::SignatureDocument =
+                serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes)).map_err(error)?;
+            // Same messages, same wire: carry it over through protobuf bytes.
+            pb::SignatureDocument::decode(lenient.encode_to_vec().as_slice())
+                .map_err(|e| Error::decode(FORMAT, "", e.to_string()))?
+        }
+        Err(e) => return Err(error(e)),
+    };
     proto::from_document(doc, FORMAT)
+}
+
+/// Whether the document's `schemaVersion` is of our major and a newer minor.
+fn declares_newer_minor(bytes: &[u8]) -> bool {
+    let Ok(doc) = serde_json::from_slice::<Value>(bytes) else { return false };
+    let version = doc.get("schemaVersion").or_else(|| doc.get("schema_version"));
+    let number = |key: &str| {
+        let v = version?.get(key)?;
+        v.as_u64().or_else(|| v.as_str()?.parse().ok())
+    };
+    let current = crate::version::SchemaVersion::CURRENT;
+    number("major") == Some(u64::from(current.major)) && number("minor").is_some_and(|m| m > u64::from(current.minor))
 }
 
 /// A JSON path (`signature.inputSpecs[1].target`) named as the `.proto` and the other

@@ -34,6 +34,14 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/graph_signature.v1.serde.rs"));
 }
 
+/// The same generated types with JSON (de)serializers that skip unknown fields: for JSON
+/// documents of a newer minor version only (see [`json`](super::json)).
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub(crate) mod pb_lenient {
+    include!(concat!(env!("OUT_DIR"), "/graph_signature.v1.rs"));
+    include!(concat!(env!("OUT_DIR"), "/lenient/graph_signature.v1.serde.rs"));
+}
+
 /// Encodes `sig` as protobuf bytes of a `SignatureDocument` at [`SchemaVersion::CURRENT`].
 /// Deterministic: the same signature always gives the same bytes.
 pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
