@@ -42,6 +42,7 @@ use serde_json::{Map, Value};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 use crate::Error;
 
+mod fast;
 mod write;
 pub use write::{encode, TorchTarget, WriteOptions};
 
@@ -79,6 +80,16 @@ pub struct TorchSignature {
 
 /// Reads a signature object or a whole exported-program JSON.
 pub fn decode(bytes: &[u8]) -> Result<TorchSignature, Error> {
+    // The typed fast path reads what torch 2.3+ writes in one pass; everything else (older
+    // quirks, errors) is read by the full reader below, which names the path of any error.
+    match fast::decode(bytes) {
+        Some(read) => Ok(read),
+        None => decode_full(bytes),
+    }
+}
+
+/// The full reader: every quirk, every error with its field path.
+fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
     let quoted = quote_bare_non_finite(bytes);
     let bytes = quoted.as_deref().unwrap_or(bytes);
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;

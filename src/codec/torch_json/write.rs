@@ -235,7 +235,13 @@ pub struct WriteOptions {
 /// ```
 pub fn encode(sig: &ExportGraphSignature, options: &WriteOptions) -> Result<Vec<u8>, Error> {
     let (inputs, outputs) = (sig.input_specs(), sig.output_specs());
-    let mut w = Writer { out: Vec::with_capacity(64 + 96 * (inputs.len() + outputs.len())), options: *options };
+    // One allocation: the strings plus a spec's fixed text (at most ~90 bytes for the longest
+    // tags); escapes are rare.
+    let text: usize =
+        inputs.iter().map(|s| s.arg.name().len() + s.target.as_deref().map_or(0, str::len)).sum::<usize>()
+            + outputs.iter().map(|s| s.arg.name().len() + s.target.as_deref().map_or(0, str::len)).sum::<usize>();
+    let capacity = 64 + text + 96 * (inputs.len() + outputs.len());
+    let mut w = Writer { out: Vec::with_capacity(capacity), options: *options };
     w.raw("{\"input_specs\": [");
     for (i, spec) in inputs.iter().enumerate() {
         if i > 0 {
@@ -638,6 +644,12 @@ fn push_json_string_ascii(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Fast path: printable ASCII with nothing to escape, the usual graph-node name or FQN.
+    if bytes.iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let escape: &[u8] = match c {
