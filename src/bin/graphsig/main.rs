@@ -19,7 +19,13 @@ use input::{display, embedded, io_error, load, load_from_model_json, read_all, s
 
 /// Read, check and convert torch.export graph signatures.
 #[derive(Parser)]
-#[command(name = "graphsig", version, about, long_about = None)]
+#[command(
+    name = "graphsig",
+    version,
+    about = "Read, check, compare and convert torch.export graph signatures (.pt2, torch JSON, our formats).",
+    after_help = "Examples:\n  graphsig inspect model.pt2\n  graphsig validate model.pt2\n  graphsig diff old.pt2 new.pt2\n  \
+                  graphsig convert model.pt2 sig.pb\n\nEvery command's contract: docs/cli.md"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,62 +33,6 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check signatures against every rule of the model and report every problem.
-    ///
-    /// The spec rules (what torch's own constructors, serializer and accessors enforce: a
-    /// target for lifted state and mutations, persistent for buffers, the argument type
-    /// each kind allows, at most one loss) and the graph rules (unique input names, outputs
-    /// in torch's order, mutation targets that name an input). Every problem is listed with
-    /// its position and a hint. Exit status: 0 all valid, 1 some invalid, 2 some file could
-    /// not be read.
-    ///
-    /// Examples:
-    ///   graphsig validate model.pt2
-    ///   graphsig validate exports/*.pt2
-    #[command(verbatim_doc_comment)]
-    Validate {
-        /// The files to check (any signature graphsig reads), `-` for standard input.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// In archives holding several models, the one to check.
-        #[arg(long, value_name = "NAME")]
-        model: Option<String>,
-    },
-    /// Show what changed between two signatures: specs added, removed, re-kinded,
-    /// re-targeted, renamed, or with a new persistent flag.
-    ///
-    /// Lifted state is matched by target (a parameter that became a buffer is one change),
-    /// mutation and gradient outputs by kind and target, user inputs, user outputs and
-    /// tokens by position. OLD and NEW may be in different formats. Exit status as diff(1):
-    /// 0 same, 1 different, 2 trouble.
-    ///
-    /// Examples:
-    ///   graphsig diff v1/model.pt2 v2/model.pt2
-    ///   graphsig diff --json old.json new.pb
-    #[command(verbatim_doc_comment)]
-    Diff {
-        /// The old signature (any file graphsig reads).
-        old: PathBuf,
-        /// The new signature.
-        new: PathBuf,
-        /// Print the changes as one JSON object (`{"changes": [...]}`).
-        #[arg(long)]
-        json: bool,
-        /// In archives holding several models, the one to compare.
-        #[arg(long, value_name = "NAME")]
-        model: Option<String>,
-    },
-    /// Print a shell completion script.
-    ///
-    /// Examples:
-    ///   graphsig completions bash > ~/.local/share/bash-completion/completions/graphsig
-    ///   graphsig completions zsh > ~/.zfunc/_graphsig
-    ///   graphsig completions fish > ~/.config/fish/completions/graphsig.fish
-    #[command(verbatim_doc_comment)]
-    Completions {
-        /// The shell.
-        shell: clap_complete::Shell,
-    },
     /// Print a signature as torch's `print(ep.graph_signature)` does.
     ///
     /// PATH is any signature graphsig reads: a torch signature JSON or whole
@@ -117,35 +67,57 @@ enum Command {
         /// The file to read, or `-` for standard input.
         path: PathBuf,
     },
-    /// Store a signature inside a model archive, in our own versioned format, so a
-    /// runtime in any language can read it without parsing torch's model JSON.
+    /// Check signatures against every rule and list every problem.
     ///
-    /// The signature is written in our JSON format (the proto3 JSON of
-    /// proto/graph_signature/v1/graph_signature.proto, which carries its schema version):
-    /// in a `.pt2` as the record `extra/graph_signature/<model>.json` (torch lists it among
-    /// the program's extra files), in a `.safetensors` file as the `graph_signature` entry
-    /// of the header's `__metadata__`. Every other
-    /// record, tensor and byte is left as it was; the file is replaced atomically, so it
-    /// is intact if anything fails. torch.export.load and safetensors still load it.
+    /// Check signatures against every rule of the model and report every problem.
+    ///
+    /// The spec rules (what torch's own constructors, serializer and accessors enforce: a
+    /// target for lifted state and mutations, persistent for buffers, the argument type
+    /// each kind allows, at most one loss) and the graph rules (unique input names, outputs
+    /// in torch's order, mutation targets that name an input). Every problem is listed with
+    /// its position and a hint. Exit status: 0 all valid, 1 some invalid, 2 some file could
+    /// not be read.
     ///
     /// Examples:
-    ///   graphsig embed model.pt2                      # the archive's own signature
-    ///   graphsig embed weights.safetensors --signature model.pt2 -o out.safetensors
+    ///   graphsig validate model.pt2
+    ///   graphsig validate exports/*.pt2
     #[command(verbatim_doc_comment)]
-    Embed {
-        /// The archive to embed into (`.pt2` or `.safetensors`).
-        archive: PathBuf,
-        /// Where the signature comes from (any file `inspect` reads); default: the
-        /// archive's own model JSON (for a `.pt2`).
-        #[arg(long, value_name = "PATH")]
-        signature: Option<PathBuf>,
-        /// The model, in a `.pt2` holding several (default: `model`).
+    Validate {
+        /// The files to check (any signature graphsig reads), `-` for standard input.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// In archives holding several models, the one to check.
         #[arg(long, value_name = "NAME")]
         model: Option<String>,
-        /// Write the result here instead of replacing ARCHIVE.
-        #[arg(short, long, value_name = "PATH")]
-        output: Option<PathBuf>,
     },
+    /// Show what changed between two signatures.
+    ///
+    /// Show what changed between two signatures: specs added, removed, re-kinded,
+    /// re-targeted, renamed, or with a new persistent flag.
+    ///
+    /// Lifted state is matched by target (a parameter that became a buffer is one change),
+    /// mutation and gradient outputs by kind and target, user inputs, user outputs and
+    /// tokens by position. OLD and NEW may be in different formats. Exit status as diff(1):
+    /// 0 same, 1 different, 2 trouble.
+    ///
+    /// Examples:
+    ///   graphsig diff v1/model.pt2 v2/model.pt2
+    ///   graphsig diff --json old.json new.pb
+    #[command(verbatim_doc_comment)]
+    Diff {
+        /// The old signature (any file graphsig reads).
+        old: PathBuf,
+        /// The new signature.
+        new: PathBuf,
+        /// Print the changes as one JSON object (`{"changes": [...]}`).
+        #[arg(long)]
+        json: bool,
+        /// In archives holding several models, the one to compare.
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
+    },
+    /// Convert a signature from one format to another, through the validated model.
+    ///
     /// Convert a signature from one format to another (through the validated model).
     ///
     /// Formats: json (proto3 JSON of our .proto), proto, fbs (FlatBuffers), bincode, and
@@ -181,6 +153,37 @@ enum Command {
         #[arg(long, requires = "to")]
         lossy: bool,
     },
+    /// Store a signature inside a .pt2 or .safetensors archive.
+    ///
+    /// Store a signature inside a model archive, in our own versioned format, so a
+    /// runtime in any language can read it without parsing torch's model JSON.
+    ///
+    /// The signature is written in our JSON format (the proto3 JSON of
+    /// proto/graph_signature/v1/graph_signature.proto, which carries its schema version):
+    /// in a `.pt2` as the record `extra/graph_signature/<model>.json` (torch lists it among
+    /// the program's extra files), in a `.safetensors` file as the `graph_signature` entry
+    /// of the header's `__metadata__`. Every other
+    /// record, tensor and byte is left as it was; the file is replaced atomically, so it
+    /// is intact if anything fails. torch.export.load and safetensors still load it.
+    ///
+    /// Examples:
+    ///   graphsig embed model.pt2                      # the archive's own signature
+    ///   graphsig embed weights.safetensors --signature model.pt2 -o out.safetensors
+    #[command(verbatim_doc_comment)]
+    Embed {
+        /// The archive to embed into (`.pt2` or `.safetensors`).
+        archive: PathBuf,
+        /// Where the signature comes from (any file `inspect` reads); default: the
+        /// archive's own model JSON (for a `.pt2`).
+        #[arg(long, value_name = "PATH")]
+        signature: Option<PathBuf>,
+        /// The model, in a `.pt2` holding several (default: `model`).
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
+        /// Write the result here instead of replacing ARCHIVE.
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
     /// Write out the signature embedded in an archive by `graphsig embed`.
     ///
     /// Examples:
@@ -200,6 +203,8 @@ enum Command {
         #[arg(short, long, value_name = "PATH", default_value = "-")]
         output: PathBuf,
     },
+    /// Copy a framed stream of signatures, validating every frame.
+    ///
     /// Copy a framed stream of signatures, decoding and validating every frame: protobuf
     /// documents each preceded by its varint length (protobuf's delimited convention, as
     /// Java's writeDelimitedTo). Frames larger than 16 MiB are refused before being read.
@@ -211,6 +216,17 @@ enum Command {
         input: PathBuf,
         /// The stream to write (atomically), or `-` for standard output.
         output: PathBuf,
+    },
+    /// Print a shell completion script.
+    ///
+    /// Examples:
+    ///   graphsig completions bash > ~/.local/share/bash-completion/completions/graphsig
+    ///   graphsig completions zsh > ~/.zfunc/_graphsig
+    ///   graphsig completions fish > ~/.config/fish/completions/graphsig.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
