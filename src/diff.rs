@@ -169,13 +169,21 @@ impl Key {
     }
 }
 
-fn input_keys(specs: &[InputSpec]) -> Vec<Key> {
-    let mut counts: HashMap<Group, usize> = HashMap::new();
-    let mut position = |g| {
-        let n = counts.entry(g).or_default();
+/// Hands out the next position in each group.
+#[derive(Default)]
+struct Positions(HashMap<Group, usize>);
+
+impl Positions {
+    fn next(&mut self, group: Group) -> Key {
+        let n = self.0.entry(group).or_default();
         *n += 1;
-        Key::Position(g, *n - 1)
-    };
+        Key::Position(group, *n - 1)
+    }
+}
+
+fn input_keys(specs: &[InputSpec]) -> Vec<Key> {
+    let mut positions = Positions::default();
+    let mut position = |g| positions.next(g);
     specs
         .iter()
         .map(|s| match (s.kind, &s.target) {
@@ -190,12 +198,8 @@ fn input_keys(specs: &[InputSpec]) -> Vec<Key> {
 /// `renamed` maps an old user input's name to its new name, so the targets of user-input
 /// mutations and gradients (which name user inputs) follow a renamed input.
 fn output_keys(specs: &[OutputSpec], renamed: &HashMap<&str, &str>) -> Vec<Key> {
-    let mut counts: HashMap<Group, usize> = HashMap::new();
-    let mut position = |g| {
-        let n = counts.entry(g).or_default();
-        *n += 1;
-        Key::Position(g, *n - 1)
-    };
+    let mut positions = Positions::default();
+    let mut position = |g| positions.next(g);
     specs
         .iter()
         .map(|s| match (s.kind, &s.target) {

@@ -13,16 +13,7 @@ use graph_signature::{ArgumentSpec, Error, ExportGraphSignature, InputKind, Outp
 use support::{fixtures_dir, read_json};
 
 fn archives() -> Vec<PathBuf> {
-    let root = fixtures_dir().join("archives");
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "pt2"))
-        .collect();
-    found.sort();
-    found
+    support::torch_archives()
 }
 
 fn torch_version(archive: &Path) -> String {

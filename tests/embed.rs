@@ -22,15 +22,7 @@ fn scratch_dir(test: &str) -> PathBuf {
 }
 
 fn archives() -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(fixtures_dir().join("archives"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "pt2"))
-        .collect();
-    found.sort();
-    found
+    support::torch_archives()
 }
 
 /// Every record of a zip, in central-directory order, read with the independent `zip` crate.

@@ -94,3 +94,14 @@ pub fn fixture_dirs(dir: &Path) -> Vec<PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// Every `.pt2` written by a real torch under `tests/fixtures/archives/torch-*/`, sorted.
+pub fn torch_archives() -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fixture_dirs(&fixtures_dir().join("archives"))
+        .into_iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "pt2"))
+        .collect();
+    found.sort();
+    found
+}
