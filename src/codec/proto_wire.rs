@@ -1,0 +1,369 @@
+//! The fast path of the protobuf decoder: one pass over the wire bytes straight into the
+//! model, with exact capacities, no intermediate `pb` messages.
+//!
+//! It accepts only the canonical encoding our encoder (and every protobuf library) writes:
+//! known fields with their wire types, each singular field at most once, one member of each
+//! oneof, valid UTF-8, kinds that exist, a `1.x` version. Anything else (unknown fields,
+//! repeated singular fields to merge, errors) makes it give up, and [`super::decode`]
+//! decodes with prost, which applies protobuf's merge rules and names the field path of
+//! every error. So when it succeeds it returns what the prost path returns.
+
+use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
+use crate::version::SchemaVersion;
+
+const VARINT: u8 = 0;
+const FIXED64: u8 = 1;
+const LEN: u8 = 2;
+
+/// A cursor over one message's bytes.
+struct Wire<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Wire<'a> {
+    #[inline]
+    fn varint(&mut self) -> Option<u64> {
+        // One byte: every tag and kind here, and the length of most strings.
+        if let Some((&b, rest)) = self.buf.split_first() {
+            if b < 0x80 {
+                self.buf = rest;
+                return Some(u64::from(b));
+            }
+        }
+        self.varint_slow()
+    }
+
+    #[cold]
+    fn varint_slow(&mut self) -> Option<u64> {
+        let mut value = 0u64;
+        for (i, &b) in self.buf.iter().enumerate().take(10) {
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                if i == 9 && b > 1 {
+                    return None;
+                }
+                self.buf = &self.buf[i + 1..];
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// The next field: (number, wire type), or `None` at the end; `Err` on a bad tag.
+    #[inline]
+    fn tag(&mut self) -> Result<Option<(u32, u8)>, ()> {
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let key = self.varint().ok_or(())?;
+        let number = u32::try_from(key >> 3).map_err(|_| ())?;
+        Ok(Some((number, (key & 7) as u8)))
+    }
+
+    #[inline]
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.varint()?).ok()?;
+        if len > self.buf.len() {
+            return None;
+        }
+        let (head, tail) = self.buf.split_at(len);
+        self.buf = tail;
+        Some(head)
+    }
+
+    fn fixed64(&mut self) -> Option<u64> {
+        let (head, tail) = self.buf.split_first_chunk::<8>()?;
+        self.buf = tail;
+        Some(u64::from_le_bytes(*head))
+    }
+}
+
+#[inline]
+fn string(bytes: &[u8]) -> Option<String> {
+    std::str::from_utf8(bytes).ok().map(str::to_owned)
+}
+
+/// Reads each field of a message with `field(wire, number, wire type)`; `seen` catches a
+/// singular field given twice (numbers are multiples of 10 below 80, one bit each).
+#[inline]
+fn each_field<'a>(buf: &'a [u8], mut field: impl FnMut(&mut Wire<'a>, u32, u8) -> Option<()>) -> Option<()> {
+    let mut wire = Wire { buf };
+    let mut seen = 0u32;
+    while let Some((number, wire_type)) = wire.tag().ok()? {
+        if number % 10 != 0 || number == 0 || number > 80 {
+            return None;
+        }
+        let bit = 1 << (number / 10);
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        field(&mut wire, number, wire_type)?;
+    }
+    Some(())
+}
+
+/// A message holding just `string name = 10`.
+fn name_only(buf: &[u8]) -> Option<String> {
+    let mut name = None;
+    each_field(buf, |w, n, t| match (n, t) {
+        (10, LEN) => {
+            name = Some(string(w.bytes()?)?);
+            Some(())
+        }
+        _ => None,
+    })?;
+    Some(name.unwrap_or_default())
+}
+
+fn constant_value(buf: &[u8]) -> Option<ConstantValue> {
+    let mut value = None;
+    each_field(buf, |w, n, t| {
+        if value.is_some() {
+            return None; // a second oneof member
+        }
+        value = Some(match (n, t) {
+            (10, LEN) => w.bytes()?.is_empty().then_some(ConstantValue::None)?,
+            (20, VARINT) => ConstantValue::Int(w.varint()? as i64),
+            (30, FIXED64) => ConstantValue::Float(f64::from_bits(w.fixed64()?)),
+            (40, VARINT) => ConstantValue::Bool(bool_value(w.varint()?)?),
+            (50, LEN) => ConstantValue::String(string(w.bytes()?)?),
+            _ => return None,
+        });
+        Some(())
+    })?;
+    value
+}
+
+fn bool_value(v: u64) -> Option<bool> {
+    match v {
+        0 => Some(false),
+        1 => Some(true),
+        _ => None,
+    }
+}
+
+fn argument(buf: &[u8]) -> Option<ArgumentSpec> {
+    let mut arg = None;
+    each_field(buf, |w, n, t| {
+        if arg.is_some() || t != LEN {
+            return None;
+        }
+        let body = w.bytes()?;
+        arg = Some(match n {
+            10 => ArgumentSpec::Tensor { name: name_only(body)? },
+            20 => ArgumentSpec::SymInt { name: name_only(body)? },
+            30 => ArgumentSpec::SymFloat { name: name_only(body)? },
+            40 => ArgumentSpec::SymBool { name: name_only(body)? },
+            50 => {
+                let (mut name, mut value) = (None, None);
+                each_field(body, |w, n, t| {
+                    match (n, t) {
+                        (10, LEN) => name = Some(string(w.bytes()?)?),
+                        (20, LEN) => value = Some(constant_value(w.bytes()?)?),
+                        _ => return None,
+                    }
+                    Some(())
+                })?;
+                ArgumentSpec::Constant { name: name.unwrap_or_default(), value: value? }
+            }
+            60 => {
+                let (mut name, mut class_fqn) = (None, None);
+                each_field(body, |w, n, t| {
+                    match (n, t) {
+                        (10, LEN) => name = Some(string(w.bytes()?)?),
+                        (20, LEN) => class_fqn = Some(string(w.bytes()?)?),
+                        _ => return None,
+                    }
+                    Some(())
+                })?;
+                ArgumentSpec::CustomObj { name: name.unwrap_or_default(), class_fqn: class_fqn.unwrap_or_default() }
+            }
+            70 => ArgumentSpec::Token { name: name_only(body)? },
+            _ => return None,
+        });
+        Some(())
+    })?;
+    arg
+}
+
+fn input_kind(v: u64) -> Option<InputKind> {
+    Some(match v {
+        10 => InputKind::UserInput,
+        20 => InputKind::Parameter,
+        30 => InputKind::Buffer,
+        40 => InputKind::ConstantTensor,
+        50 => InputKind::CustomObj,
+        70 => InputKind::Token,
+        _ => return None,
+    })
+}
+
+fn output_kind(v: u64) -> Option<OutputKind> {
+    Some(match v {
+        10 => OutputKind::UserOutput,
+        20 => OutputKind::LossOutput,
+        30 => OutputKind::BufferMutation,
+        40 => OutputKind::GradientToParameter,
+        50 => OutputKind::GradientToUserInput,
+        60 => OutputKind::UserInputMutation,
+        70 => OutputKind::Token,
+        80 => OutputKind::ParameterMutation,
+        _ => return None,
+    })
+}
+
+fn input_spec(buf: &[u8]) -> Option<InputSpec> {
+    let (mut kind, mut arg, mut target, mut persistent) = (None, None, None, None);
+    each_field(buf, |w, n, t| {
+        match (n, t) {
+            (10, VARINT) => kind = Some(input_kind(w.varint()?)?),
+            (20, LEN) => arg = Some(argument(w.bytes()?)?),
+            (30, LEN) => target = Some(string(w.bytes()?)?),
+            (40, VARINT) => persistent = Some(bool_value(w.varint()?)?),
+            _ => return None,
+        }
+        Some(())
+    })?;
+    Some(InputSpec { kind: kind?, arg: arg?, target, persistent })
+}
+
+fn output_spec(buf: &[u8]) -> Option<OutputSpec> {
+    let (mut kind, mut arg, mut target) = (None, None, None);
+    each_field(buf, |w, n, t| {
+        match (n, t) {
+            (10, VARINT) => kind = Some(output_kind(w.varint()?)?),
+            (20, LEN) => arg = Some(argument(w.bytes()?)?),
+            (30, LEN) => target = Some(string(w.bytes()?)?),
+            _ => return None,
+        }
+        Some(())
+    })?;
+    Some(OutputSpec { kind: kind?, arg: arg?, target })
+}
+
+fn version(buf: &[u8]) -> Option<SchemaVersion> {
+    let (mut major, mut minor) = (0u32, 0u32);
+    each_field(buf, |w, n, t| {
+        match (n, t) {
+            (10, VARINT) => major = u32::try_from(w.varint()?).ok()?,
+            (20, VARINT) => minor = u32::try_from(w.varint()?).ok()?,
+            _ => return None,
+        }
+        Some(())
+    })?;
+    Some(SchemaVersion::new(major, minor))
+}
+
+fn signature(buf: &[u8]) -> Option<ExportGraphSignature> {
+    // First pass: count the specs for exact capacities (repeated fields may interleave).
+    let (mut n_in, mut n_out) = (0usize, 0usize);
+    let mut wire = Wire { buf };
+    while let Some((number, wire_type)) = wire.tag().ok()? {
+        match (number, wire_type) {
+            (10, LEN) => n_in += 1,
+            (20, LEN) => n_out += 1,
+            _ => return None,
+        }
+        wire.bytes()?;
+    }
+    let mut inputs = Vec::with_capacity(n_in);
+    let mut outputs = Vec::with_capacity(n_out);
+    let mut wire = Wire { buf };
+    while let Some((number, _)) = wire.tag().ok()? {
+        let body = wire.bytes()?;
+        if number == 10 {
+            inputs.push(input_spec(body)?);
+        } else {
+            outputs.push(output_spec(body)?);
+        }
+    }
+    ExportGraphSignature::new(inputs, outputs).ok()
+}
+
+/// The signature of a `SignatureDocument`, or `None` when the prost path must decide.
+pub(super) fn decode(bytes: &[u8]) -> Option<ExportGraphSignature> {
+    let (mut v, mut sig) = (None, None);
+    each_field(bytes, |w, n, t| {
+        match (n, t) {
+            (10, LEN) => v = Some(version(w.bytes()?)?),
+            (20, LEN) => sig = Some(w.bytes()?),
+            _ => return None,
+        }
+        Some(())
+    })?;
+    // The version is checked before the signature is read, as the prost path does.
+    v?.check("proto").ok()?;
+    signature(sig?)
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::super::{decode_with_prost, pb, to_document};
+    use crate::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputSpec, OutputKind, OutputSpec};
+
+    fn every_kind() -> ExportGraphSignature {
+        let c = |v| ArgumentSpec::constant("c", v);
+        ExportGraphSignature::new(
+            vec![
+                InputSpec::parameter("p_w", "w"),
+                InputSpec::buffer("b_m", "m", false),
+                InputSpec::constant_tensor("c_t", "t"),
+                InputSpec::user_input(ArgumentSpec::SymInt { name: "s0".into() }),
+                InputSpec::user_input(ArgumentSpec::SymFloat { name: "f0".into() }),
+                InputSpec::user_input(ArgumentSpec::SymBool { name: "b0".into() }),
+                InputSpec::user_input(ArgumentSpec::CustomObj { name: "o".into(), class_fqn: "__torch__.O".into() }),
+                InputSpec::user_input(c(ConstantValue::None)),
+                InputSpec::user_input(c(ConstantValue::Int(-7))),
+                InputSpec::user_input(c(ConstantValue::Float(-0.0))),
+                InputSpec::user_input(c(ConstantValue::Bool(true))),
+                InputSpec::user_input(c(ConstantValue::String("é\"".into()))),
+                InputSpec::user_input(ArgumentSpec::tensor("x")),
+            ],
+            vec![
+                OutputSpec::new(OutputKind::BufferMutation, ArgumentSpec::tensor("add"), Some("m")),
+                OutputSpec::new(OutputKind::ParameterMutation, ArgumentSpec::tensor("mul"), Some("w")),
+                OutputSpec::user_output(ArgumentSpec::tensor("out")),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_prost_on_canonical_bytes() {
+        let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1.0");
+        let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(golden)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pb"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        inputs.push(super::super::encode(&every_kind()));
+        inputs.push(super::super::encode(&ExportGraphSignature::empty()));
+        assert!(inputs.len() >= 3);
+        for bytes in inputs {
+            let fast = super::decode(&bytes).expect("canonical bytes take the fast path");
+            assert_eq!(fast, decode_with_prost(&bytes).unwrap());
+        }
+    }
+
+    #[test]
+    fn what_needs_protobuf_merge_rules_or_errors_goes_to_prost() {
+        let bytes = super::super::encode(&every_kind());
+        // An unknown field, a singular field twice (prost merges), a truncation, kind 0.
+        let mut unknown = bytes.clone();
+        unknown.extend_from_slice(&[0xf8, 0x06, 0x01]); // field 111, varint 1
+        let mut twice = bytes.clone();
+        let version = pb::SchemaVersion { major: 1, minor: 0 }.encode_to_vec();
+        twice.push(0x52);
+        twice.push(version.len() as u8);
+        twice.extend_from_slice(&version);
+        let mut doc = to_document(&every_kind());
+        doc.signature.as_mut().unwrap().input_specs[0].kind = 0;
+        for bad in [unknown, twice, bytes[..bytes.len() - 1].to_vec(), doc.encode_to_vec()] {
+            assert!(super::decode(&bad).is_none());
+        }
+    }
+}
