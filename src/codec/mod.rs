@@ -30,7 +30,7 @@ pub mod json;
 pub mod proto;
 pub mod torch_json;
 
-/// A format a signature can be read from (and, but for torch's JSON, written to).
+/// A format a signature is read from and written to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Format {
@@ -42,7 +42,8 @@ pub enum Format {
     Fbs,
     /// bincode 2.0.1 with our header ([`bincode`](mod@bincode)).
     Bincode,
-    /// torch's own JSON, schema 8.x ([`torch_json`]); read only.
+    /// torch's own JSON ([`torch_json`]): read for every schema torch released; written as
+    /// torch 2.12 to 2.15 write it (schema 8.20), refusing what torch would read back changed.
     TorchJson,
 }
 
@@ -50,7 +51,8 @@ impl Format {
     /// Every format.
     pub const ALL: &'static [Format] = &[Format::Json, Format::Proto, Format::Fbs, Format::Bincode, Format::TorchJson];
 
-    /// The formats [`encode`] writes.
+    /// Our own formats: [`encode`] writes every signature in them, losslessly, at our schema
+    /// version (it writes torch's JSON too, but that cannot hold every signature).
     pub const WRITABLE: &'static [Format] = &[Format::Json, Format::Proto, Format::Fbs, Format::Bincode];
 
     /// The name used on the command line and in errors: `json`, `proto`, `torch-json`, ...
