@@ -23,14 +23,19 @@ struct Wire<'a> {
 impl<'a> Wire<'a> {
     #[inline]
     fn varint(&mut self) -> Option<u64> {
-        // One byte: every tag and kind here, and the length of most strings.
-        if let Some((&b, rest)) = self.buf.split_first() {
-            if b < 0x80 {
-                self.buf = rest;
-                return Some(u64::from(b));
+        // One or two bytes: every tag (fields 20 to 80 take two) and kind here, and the
+        // length of every string but huge ones.
+        match *self.buf {
+            [b0, ..] if b0 < 0x80 => {
+                self.buf = &self.buf[1..];
+                Some(u64::from(b0))
             }
+            [b0, b1, ..] if b1 < 0x80 => {
+                self.buf = &self.buf[2..];
+                Some(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
+            }
+            _ => self.varint_slow(),
         }
-        self.varint_slow()
     }
 
     #[cold]
