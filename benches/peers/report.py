@@ -23,7 +23,12 @@ def main():
         print("| figure | ours (median / min) | peer | peer (median / min) | peer / ours (median) | target | met |")
         print("|---|---|---|---|---|---|---|")
 
+        # The targets are set on the 100,000-spec signature; smaller sizes show the ratio only.
+        targeted = n >= 100_000
+
         def row(op, peer_side, peer_op, target_ratio, label=None):
+            if not targeted:
+                target_ratio = None
             ours = t.get(("ours", op, n))
             peer = t.get((peer_side, peer_op, n))
             if not ours:
@@ -32,7 +37,7 @@ def main():
             if peer:
                 p = f"{ms(peer['median_s'])} / {ms(peer['min_s'])}"
                 ratio = peer["median_s"] / ours["median_s"]
-                met = "yes" if target_ratio is None or ratio >= target_ratio else "**no**"
+                met = "—" if target_ratio is None else "yes" if ratio >= target_ratio else "**no**"
                 target = f"≥ {target_ratio:g}x" if target_ratio else "—"
                 print(f"| {label or op} | {o} | {peer_side} {peer.get('version', '')} | {p} | {ratio:.1f}x | {target} | {met} |")
             else:
