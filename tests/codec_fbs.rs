@@ -229,3 +229,36 @@ fn negative_zero_and_nan_payloads_survive() {
         assert_eq!(fbs::decode(&fbs::encode(&sig)).unwrap(), sig, "bits {bits:#x}");
     }
 }
+
+/// The FlatBuffers kind values mirror the .proto's (torch's thrift ids), kind by kind.
+#[test]
+fn kind_values_are_the_same_in_the_proto_and_the_flatbuffers_schema() {
+    use graph_signature::codec::proto;
+    use graph_signature::{InputKind, OutputKind};
+    use prost::Message;
+    let every_kind = codec_common::golden_signatures().swap_remove(2).1;
+    let inputs: Vec<_> = InputKind::ALL
+        .iter()
+        .map(|&kind| every_kind.input_specs().iter().find(|s| s.kind == kind).cloned().expect("every input kind"))
+        .collect();
+    let outputs: Vec<_> = OutputKind::ALL
+        .iter()
+        .map(|&kind| match kind {
+            OutputKind::Token => OutputSpec::new(kind, ArgumentSpec::Token { name: "t".into() }, None),
+            _ => OutputSpec::new(kind, ArgumentSpec::tensor("o"), Some("t")),
+        })
+        .collect();
+    let sig = ExportGraphSignature::new(inputs, outputs).unwrap();
+    let doc = proto::pb::SignatureDocument::decode(proto::encode(&sig).as_slice()).unwrap();
+    let doc = doc.signature.unwrap();
+    let bytes = fbs::encode(&sig);
+    let root = fb::root_as_graph_signature(&bytes).unwrap();
+    for (i, spec) in root.inputs().unwrap().iter().enumerate() {
+        assert_eq!(i32::from(spec.kind().0), doc.input_specs[i].kind, "{:?}", sig.input_specs()[i].kind);
+    }
+    for (i, spec) in root.outputs().unwrap().iter().enumerate() {
+        assert_eq!(i32::from(spec.kind().0), doc.output_specs[i].kind, "{:?}", sig.output_specs()[i].kind);
+    }
+    assert_eq!(root.inputs().unwrap().len(), InputKind::ALL.len());
+    assert_eq!(root.outputs().unwrap().len(), OutputKind::ALL.len());
+}
