@@ -24,7 +24,9 @@ fn archives(c: &mut Criterion) {
         for (big, label) in [(false, "tiny_weights"), (true, "1gib_weights")] {
             let path = gen::archive(&dir, n, big);
             gen::write_pt2(&path, &model, if big { gen::BIG_WEIGHTS } else { 16 }).unwrap();
-            group.bench_function(BenchmarkId::new(label, n), |b| b.iter(|| pt2::read_path(&path).unwrap()));
+            group.bench_function(BenchmarkId::new(label, n), |b| {
+                b.iter_with_large_drop(|| pt2::read_path(&path).unwrap())
+            });
         }
     }
     group.finish();

@@ -22,7 +22,9 @@ fn codecs(c: &mut Criterion) {
         let mut group = c.benchmark_group("torch_json");
         let bytes = gen::torch_json_bytes(&sig);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function(BenchmarkId::new("decode", n), |b| b.iter(|| torch_json::decode(black_box(&bytes))));
+        group.bench_function(BenchmarkId::new("decode", n), |b| {
+            b.iter_with_large_drop(|| torch_json::decode(black_box(&bytes)))
+        });
         let opts = torch_json::WriteOptions::default();
         group.bench_function(BenchmarkId::new("encode", n), |b| b.iter(|| torch_json::encode(black_box(&sig), &opts)));
         group.finish();
@@ -30,8 +32,9 @@ fn codecs(c: &mut Criterion) {
             let bytes = codec::encode(&sig, format).unwrap();
             let mut group = c.benchmark_group(format.name());
             group.throughput(Throughput::Bytes(bytes.len() as u64));
-            group
-                .bench_function(BenchmarkId::new("decode", n), |b| b.iter(|| codec::decode(black_box(&bytes), format)));
+            group.bench_function(BenchmarkId::new("decode", n), |b| {
+                b.iter_with_large_drop(|| codec::decode(black_box(&bytes), format))
+            });
             group.bench_function(BenchmarkId::new("encode", n), |b| b.iter(|| codec::encode(black_box(&sig), format)));
             group.finish();
         }
