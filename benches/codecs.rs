@@ -69,7 +69,7 @@ fn flatbuffers(c: &mut Criterion) {
     for &n in gen::SIZES {
         let sig = gen::llm_signature(n);
         let (name, target, out) = gen::probe_keys(&sig);
-        let bytes = fbs::encode(&sig);
+        let bytes = fbs::encode(&sig).unwrap();
         group.bench_function(BenchmarkId::new("verify", n), |b| {
             b.iter(|| fbs::SignatureView::new(black_box(&bytes)).unwrap().input_count())
         });

@@ -53,6 +53,16 @@ pub enum Error {
         /// Why.
         reason: UnrepresentableReason,
     },
+    /// The signature is too large for `format`: its encoding could take `size` bytes, more
+    /// than the `limit` the format's readers accept.
+    TooLarge {
+        /// The format being written, e.g. `"fbs"`.
+        format: &'static str,
+        /// The (upper bound of the) encoded size.
+        size: u64,
+        /// The largest the format's readers accept.
+        limit: u64,
+    },
     /// An I/O error, with the file it concerns when there is one.
     Io {
         /// The file, if any.
@@ -87,6 +97,10 @@ impl fmt::Display for Error {
                 write!(f, "{format} schema version {found} is not supported (this build reads {supported})")
             }
             Self::Unrepresentable { format, at, reason } => write!(f, "cannot write {at} as {format}: {reason}"),
+            Self::TooLarge { format, size, limit } => write!(
+                f,
+                "the signature is too large for {format}: up to {size} bytes, over the {limit}-byte limit of its readers"
+            ),
             Self::Io { path: Some(p), source } => write!(f, "{}: {source}", p.display()),
             Self::Io { path: None, source } => source.fmt(f),
         }

@@ -81,7 +81,7 @@ proptest! {
 
     #[test]
     fn lookups_by_key_find_the_last_spec_with_that_key(sig in signature(), probe in codec_common::name()) {
-        let bytes = fbs::encode(&sig);
+        let bytes = fbs::encode(&sig).unwrap();
         let view = SignatureView::new(&bytes).unwrap();
         let last = |keys: Vec<Option<&str>>| -> HashMap<String, usize> {
             keys.into_iter().enumerate().filter_map(|(i, k)| Some((k?.to_owned(), i))).collect()
@@ -110,7 +110,7 @@ fn a_lookup_reads_only_what_it_needs_from_a_large_buffer() {
     let n = 100_000;
     let inputs: Vec<_> = (0..n).map(|i| InputSpec::parameter(format!("p_{i}"), format!("layer{i}.weight"))).collect();
     let sig = ExportGraphSignature::new(inputs, vec![]).unwrap();
-    let bytes = fbs::encode(&sig);
+    let bytes = fbs::encode(&sig).unwrap();
     let view = SignatureView::new(&bytes).unwrap();
     let start = std::time::Instant::now();
     for i in (0..n).step_by(997) {
@@ -124,7 +124,7 @@ fn a_lookup_reads_only_what_it_needs_from_a_large_buffer() {
 #[test]
 fn foreign_truncated_and_corrupt_buffers_are_refused_by_identifier_or_verifier() {
     let sig = codec_common::golden_signatures().remove(2).1;
-    let bytes = fbs::encode(&sig);
+    let bytes = fbs::encode(&sig).unwrap();
     let err = |b: &[u8]| match fbs::decode(b) {
         Err(Error::Decode { reason, .. }) => reason,
         other => panic!("expected a decode error, got {other:?}"),
@@ -226,7 +226,7 @@ fn negative_zero_and_nan_payloads_survive() {
     for bits in [0x8000_0000_0000_0000u64, 0x7ff8_0000_0000_0001, 0xfff0_0000_0000_0000, 0] {
         let c = ArgumentSpec::constant("", ConstantValue::Float(f64::from_bits(bits)));
         let sig = ExportGraphSignature::new(vec![], vec![OutputSpec::user_output(c)]).unwrap();
-        assert_eq!(fbs::decode(&fbs::encode(&sig)).unwrap(), sig, "bits {bits:#x}");
+        assert_eq!(fbs::decode(&fbs::encode(&sig).unwrap()).unwrap(), sig, "bits {bits:#x}");
     }
 }
 
@@ -251,7 +251,7 @@ fn kind_values_are_the_same_in_the_proto_and_the_flatbuffers_schema() {
     let sig = ExportGraphSignature::new(inputs, outputs).unwrap();
     let doc = proto::pb::SignatureDocument::decode(proto::encode(&sig).as_slice()).unwrap();
     let doc = doc.signature.unwrap();
-    let bytes = fbs::encode(&sig);
+    let bytes = fbs::encode(&sig).unwrap();
     let root = fb::root_as_graph_signature(&bytes).unwrap();
     for (i, spec) in root.inputs().unwrap().iter().enumerate() {
         assert_eq!(i32::from(spec.kind().0), doc.input_specs[i].kind, "{:?}", sig.input_specs()[i].kind);
@@ -261,4 +261,15 @@ fn kind_values_are_the_same_in_the_proto_and_the_flatbuffers_schema() {
     }
     assert_eq!(root.inputs().unwrap().len(), InputKind::ALL.len());
     assert_eq!(root.outputs().unwrap().len(), OutputKind::ALL.len());
+}
+
+#[test]
+fn a_signature_too_large_for_a_flatbuffer_is_a_typed_error_not_a_panic() {
+    use graph_signature::{ArgumentSpec, Error, ExportGraphSignature, InputSpec};
+    let huge = "n".repeat(130 << 20);
+    let sig = ExportGraphSignature::new(vec![InputSpec::user_input(ArgumentSpec::tensor(huge))], vec![]).unwrap();
+    match fbs::encode(&sig) {
+        Err(Error::TooLarge { format: "fbs", size, limit }) => assert!(size > limit, "{size} <= {limit}"),
+        other => panic!("expected TooLarge, got {:?}", other.map(|b| b.len())),
+    }
 }

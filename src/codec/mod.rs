@@ -138,7 +138,7 @@ pub fn encode(sig: &ExportGraphSignature, format: Format) -> Result<Vec<u8>, Err
     match format {
         Format::Json => Ok(json::encode(sig)),
         Format::Proto => Ok(proto::encode(sig)),
-        Format::Fbs => Ok(fbs::encode(sig)),
+        Format::Fbs => fbs::encode(sig),
         Format::Bincode => bincode::encode(sig),
         Format::TorchJson => torch_json::encode(sig, &torch_json::WriteOptions::default()),
     }

@@ -13,7 +13,7 @@
 //!     vec![InputSpec::parameter("p_w", "layer.w"), InputSpec::user_input(ArgumentSpec::tensor("x"))],
 //!     vec![OutputSpec::user_output(ArgumentSpec::tensor("mm"))],
 //! )?;
-//! let bytes = fbs::encode(&sig);
+//! let bytes = fbs::encode(&sig)?;
 //! let view = SignatureView::new(&bytes)?;
 //! assert_eq!(view.input_index_by_name("x"), Some(1));
 //! assert_eq!(view.input_by_target("layer.w")?.map(|s| s.kind), Some(InputKind::Parameter));
@@ -58,15 +58,43 @@ const FORMAT: &str = "fbs";
 /// The file identifier at bytes 4..8 of every buffer.
 pub const IDENTIFIER: &[u8; 4] = b"GSIG";
 
+/// The largest buffer read ([`verifier_options`]) and written ([`encode`]): 256 MiB, about
+/// ten times a 100,000-spec signature.
+pub const MAX_BUFFER: usize = 256 << 20;
+
 /// The verifier's limits for untrusted buffers: flatbuffers' defaults but for the apparent
-/// size, capped at 256 MiB.
+/// size, capped at [`MAX_BUFFER`].
 pub fn verifier_options() -> VerifierOptions {
-    VerifierOptions { max_apparent_size: 256 << 20, ..VerifierOptions::default() }
+    VerifierOptions { max_apparent_size: MAX_BUFFER, ..VerifierOptions::default() }
+}
+
+/// An upper bound of the encoded size: every string at most twice (in its spec and as an
+/// index key) with length prefix, terminator and padding, and a generous allowance for the
+/// tables, vtables and offsets of each spec and its index entries.
+fn size_bound(sig: &ExportGraphSignature) -> u64 {
+    let string = |s: &str| s.len() as u64 + 8;
+    let arg = |a: &ArgumentSpec| {
+        2 * string(a.name())
+            + match a {
+                ArgumentSpec::CustomObj { class_fqn, .. } => string(class_fqn),
+                ArgumentSpec::Constant { value: ConstantValue::String(v), .. } => string(v),
+                _ => 0,
+            }
+    };
+    let target = |t: &Option<String>| t.as_deref().map_or(0, |t| 2 * string(t));
+    let inputs: u64 = sig.input_specs().iter().map(|s| arg(&s.arg) + target(&s.target) + 256).sum();
+    let outputs: u64 = sig.output_specs().iter().map(|s| arg(&s.arg) + target(&s.target) + 256).sum();
+    inputs + outputs + 1024
 }
 
 /// Encodes `sig` as a finished, identified FlatBuffer at the current schema version.
-/// Deterministic.
-pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
+/// Deterministic. A signature whose buffer could exceed [`MAX_BUFFER`] (which no reader
+/// of ours would accept, and past 2 GiB no FlatBuffer can hold) is [`Error::TooLarge`].
+pub fn encode(sig: &ExportGraphSignature) -> Result<Vec<u8>, Error> {
+    let bound = size_bound(sig);
+    if bound > MAX_BUFFER as u64 {
+        return Err(Error::TooLarge { format: FORMAT, size: bound, limit: MAX_BUFFER as u64 });
+    }
     let mut fbb = FlatBufferBuilder::with_capacity(256);
     let v = SchemaVersion::CURRENT;
     let version = fb::SchemaVersion::create(&mut fbb, &fb::SchemaVersionArgs { major: v.major, minor: v.minor });
@@ -90,7 +118,9 @@ pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
         },
     );
     fb::finish_graph_signature_buffer(&mut fbb, root);
-    fbb.finished_data().to_vec()
+    let bytes = fbb.finished_data().to_vec();
+    debug_assert!(bytes.len() as u64 <= bound, "size_bound {bound} < {} bytes", bytes.len());
+    Ok(bytes)
 }
 
 /// Verifies `bytes` and checks the identifier and schema version: the root, ready to read.
