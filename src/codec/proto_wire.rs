@@ -261,28 +261,42 @@ fn version(buf: &[u8]) -> Option<SchemaVersion> {
 }
 
 fn signature(buf: &[u8]) -> Option<ExportGraphSignature> {
-    // First pass: count the specs for exact capacities (repeated fields may interleave).
-    let (mut n_in, mut n_out) = (0usize, 0usize);
+    // Capacity from the size of the first specs (the specs of one signature are alike), with
+    // a margin; what is left over is given back at the end. Counting every spec first would
+    // read the whole buffer twice.
+    let (mut sampled, mut sample_bytes) = (0usize, 0usize);
+    let mut probe = Wire { buf };
+    while sampled < 32 {
+        let before = probe.buf.len();
+        match probe.tag().ok()? {
+            Some((_, LEN)) => probe.bytes()?,
+            _ => break,
+        };
+        sampled += 1;
+        sample_bytes += before - probe.buf.len();
+    }
+    // At most one spec per 16 input bytes, so hostile first specs cannot make it reserve
+    // more than a few times the input's size (a short estimate only makes the vector grow).
+    let estimate = if probe.buf.is_empty() || sampled == 0 {
+        sampled
+    } else {
+        (buf.len() / (sample_bytes / sampled).max(1) * 5 / 4).min(buf.len() / 16)
+    };
+    let mut inputs = Vec::with_capacity(estimate);
+    let mut outputs = Vec::new();
     let mut wire = Wire { buf };
     while let Some((number, wire_type)) = wire.tag().ok()? {
-        match (number, wire_type) {
-            (10, LEN) => n_in += 1,
-            (20, LEN) => n_out += 1,
+        if wire_type != LEN {
+            return None;
+        }
+        let body = wire.bytes()?;
+        match number {
+            10 => inputs.push(input_spec(body)?),
+            20 => outputs.push(output_spec(body)?),
             _ => return None,
         }
-        wire.bytes()?;
     }
-    let mut inputs = Vec::with_capacity(n_in);
-    let mut outputs = Vec::with_capacity(n_out);
-    let mut wire = Wire { buf };
-    while let Some((number, _)) = wire.tag().ok()? {
-        let body = wire.bytes()?;
-        if number == 10 {
-            inputs.push(input_spec(body)?);
-        } else {
-            outputs.push(output_spec(body)?);
-        }
-    }
+    inputs.shrink_to_fit();
     ExportGraphSignature::new(inputs, outputs).ok()
 }
 
