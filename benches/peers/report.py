@@ -10,6 +10,8 @@ import sys
 
 
 def ms(s):
+    if s < 1e-3:
+        return f"{s * 1e6:.2f} µs"
     return f"{s * 1e3:.3f} ms" if s < 1 else f"{s:.2f} s"
 
 
@@ -39,7 +41,7 @@ def main():
                 ratio = peer["median_s"] / ours["median_s"]
                 met = "—" if target_ratio is None else "yes" if ratio >= target_ratio else "**no**"
                 target = f"≥ {target_ratio:g}x" if target_ratio else "—"
-                print(f"| {label or op} | {o} | {peer_side} {peer.get('version', '')} | {p} | {ratio:.1f}x | {target} | {met} |")
+                print(f"| {label or op} | {o} | {peer_side} {peer.get('version', '')} | {p} | {ratio:.2f}x | {target} | {met} |")
             else:
                 print(f"| {label or op} | {o} | — | — | — | — | — |")
 
