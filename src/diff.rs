@@ -222,26 +222,31 @@ fn arg_text(arg: &ArgumentSpec) -> String {
     }
 }
 
-/// Name and argument changes, common to inputs and outputs.
-fn arg_changes(old: &ArgumentSpec, new: &ArgumentSpec, out: &mut Vec<FieldChange>) {
-    if old.name() != new.name() {
-        out.push(FieldChange::Renamed { old: old.name().to_owned(), new: new.name().to_owned() });
+/// Kind, target, name and argument changes, common to inputs and outputs.
+fn common_changes(
+    (old_kind, old_target, old_arg): (String, &Option<String>, &ArgumentSpec),
+    (new_kind, new_target, new_arg): (String, &Option<String>, &ArgumentSpec),
+) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    if old_kind != new_kind {
+        out.push(FieldChange::Kind { old: old_kind, new: new_kind });
     }
-    let (a, b) = (arg_text(old), arg_text(new));
+    if old_target != new_target {
+        out.push(FieldChange::Target { old: old_target.clone(), new: new_target.clone() });
+    }
+    if old_arg.name() != new_arg.name() {
+        out.push(FieldChange::Renamed { old: old_arg.name().to_owned(), new: new_arg.name().to_owned() });
+    }
+    let (a, b) = (arg_text(old_arg), arg_text(new_arg));
     if a != b {
         out.push(FieldChange::Argument { old: a, new: b });
     }
+    out
 }
 
 fn input_changes(old: &InputSpec, new: &InputSpec) -> Vec<FieldChange> {
-    let mut out = Vec::new();
-    if old.kind != new.kind {
-        out.push(FieldChange::Kind { old: old.kind.to_string(), new: new.kind.to_string() });
-    }
-    if old.target != new.target {
-        out.push(FieldChange::Target { old: old.target.clone(), new: new.target.clone() });
-    }
-    arg_changes(&old.arg, &new.arg, &mut out);
+    let mut out =
+        common_changes((old.kind.to_string(), &old.target, &old.arg), (new.kind.to_string(), &new.target, &new.arg));
     if old.persistent != new.persistent {
         out.push(FieldChange::Persistent { old: old.persistent, new: new.persistent });
     }
@@ -249,15 +254,7 @@ fn input_changes(old: &InputSpec, new: &InputSpec) -> Vec<FieldChange> {
 }
 
 fn output_changes(old: &OutputSpec, new: &OutputSpec) -> Vec<FieldChange> {
-    let mut out = Vec::new();
-    if old.kind != new.kind {
-        out.push(FieldChange::Kind { old: old.kind.to_string(), new: new.kind.to_string() });
-    }
-    if old.target != new.target {
-        out.push(FieldChange::Target { old: old.target.clone(), new: new.target.clone() });
-    }
-    arg_changes(&old.arg, &new.arg, &mut out);
-    out
+    common_changes((old.kind.to_string(), &old.target, &old.arg), (new.kind.to_string(), &new.target, &new.arg))
 }
 
 /// Pairs specs by key; emits changes in the new list's order, each unmatched old spec (a

@@ -2,24 +2,10 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use support::{fixture_dirs, fixtures_dir, read_json};
-
-fn graphsig(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_graphsig"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("RUST_BACKTRACE", "1")
-        .spawn()
-        .expect("graphsig runs");
-    child.stdin.take().unwrap().write_all(stdin.unwrap_or_default()).unwrap();
-    child.wait_with_output().unwrap()
-}
+use support::{fixture_dirs, fixtures_dir, graphsig, read_json};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()

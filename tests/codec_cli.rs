@@ -2,32 +2,14 @@
 //! on every format.
 
 mod codec_common;
+mod support;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use codec_common::golden_signatures;
 use graph_signature::codec::{self, Format};
-
-fn graphsig(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_graphsig"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        // The child may refuse before reading (a bad option): a closed pipe is fine.
-        if let Err(e) = input.write_all(bytes) {
-            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-        }
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
+use support::graphsig;
 
 fn ok(out: Output) -> Vec<u8> {
     assert!(out.status.success(), "graphsig failed: {}", String::from_utf8_lossy(&out.stderr));

@@ -105,3 +105,25 @@ pub fn torch_archives() -> Vec<PathBuf> {
     found.sort();
     found
 }
+
+/// Runs the `graphsig` binary with `args` and `stdin` (RUST_BACKTRACE set, so a panic
+/// would show itself in stderr).
+pub fn graphsig(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_graphsig"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("RUST_BACKTRACE", "1")
+        .spawn()
+        .expect("graphsig runs");
+    let mut input = child.stdin.take().unwrap();
+    // The child may refuse before reading (a bad option): a closed pipe is fine.
+    if let Err(e) = input.write_all(stdin.unwrap_or_default()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
