@@ -316,6 +316,187 @@ pub(super) fn decode(bytes: &[u8]) -> Option<ExportGraphSignature> {
     signature(sig?)
 }
 
+/// Writes `sig` as a `SignatureDocument`, byte for byte what prost writes for
+/// [`super::to_document`] (fields in number order, proto3 defaults omitted, `optional` and
+/// oneof members always written), without building the `pb` messages and cloning every
+/// string first.
+pub(super) fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
+    let v = SchemaVersion::CURRENT;
+    let version_len = implicit_varint_len(10, u64::from(v.major)) + implicit_varint_len(20, u64::from(v.minor));
+    let sig_len: usize = sig.input_specs().iter().map(|s| field_len(10, input_len(s))).sum::<usize>()
+        + sig.output_specs().iter().map(|s| field_len(20, output_len(s))).sum::<usize>();
+    let total = field_len(10, version_len) + field_len(20, sig_len);
+    let mut out = Vec::with_capacity(total);
+    put_header(&mut out, 10, version_len);
+    put_implicit_varint(&mut out, 10, u64::from(v.major));
+    put_implicit_varint(&mut out, 20, u64::from(v.minor));
+    put_header(&mut out, 20, sig_len);
+    for spec in sig.input_specs() {
+        put_header(&mut out, 10, input_len(spec));
+        put_implicit_varint(&mut out, 10, super::input_kind_to_pb(spec.kind) as i32 as u64);
+        put_argument(&mut out, &spec.arg);
+        if let Some(t) = &spec.target {
+            put_bytes(&mut out, 30, t.as_bytes());
+        }
+        if let Some(p) = spec.persistent {
+            put_varint(&mut out, key(40, VARINT));
+            out.push(u8::from(p));
+        }
+    }
+    for spec in sig.output_specs() {
+        put_header(&mut out, 20, output_len(spec));
+        put_implicit_varint(&mut out, 10, super::output_kind_to_pb(spec.kind) as i32 as u64);
+        put_argument(&mut out, &spec.arg);
+        if let Some(t) = &spec.target {
+            put_bytes(&mut out, 30, t.as_bytes());
+        }
+    }
+    debug_assert_eq!(out.len(), total);
+    out
+}
+
+fn key(field: u32, wire_type: u8) -> u64 {
+    (u64::from(field) << 3) | u64::from(wire_type)
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A length-delimited field of `len` bytes, tag and length included.
+fn field_len(field: u32, len: usize) -> usize {
+    varint_len(key(field, LEN)) + varint_len(len as u64) + len
+}
+
+fn put_header(out: &mut Vec<u8>, field: u32, len: usize) {
+    put_varint(out, key(field, LEN));
+    put_varint(out, len as u64);
+}
+
+fn put_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
+    put_header(out, field, bytes.len());
+    out.extend_from_slice(bytes);
+}
+
+/// A proto3 scalar without presence: omitted when zero.
+fn implicit_varint_len(field: u32, v: u64) -> usize {
+    if v == 0 {
+        0
+    } else {
+        varint_len(key(field, VARINT)) + varint_len(v)
+    }
+}
+
+fn put_implicit_varint(out: &mut Vec<u8>, field: u32, v: u64) {
+    if v != 0 {
+        put_varint(out, key(field, VARINT));
+        put_varint(out, v);
+    }
+}
+
+/// A proto3 string without presence: omitted when empty.
+fn implicit_str_len(field: u32, s: &str) -> usize {
+    if s.is_empty() {
+        0
+    } else {
+        field_len(field, s.len())
+    }
+}
+
+fn put_implicit_str(out: &mut Vec<u8>, field: u32, s: &str) {
+    if !s.is_empty() {
+        put_bytes(out, field, s.as_bytes());
+    }
+}
+
+fn constant_len(value: &ConstantValue) -> usize {
+    match value {
+        ConstantValue::None => field_len(10, 0),
+        ConstantValue::Int(v) => varint_len(key(20, VARINT)) + varint_len(*v as u64),
+        ConstantValue::Float(_) => varint_len(key(30, FIXED64)) + 8,
+        ConstantValue::Bool(_) => varint_len(key(40, VARINT)) + 1,
+        ConstantValue::String(s) => field_len(50, s.len()),
+    }
+}
+
+/// The oneof member of an `ArgumentSpec` and the length of its message.
+fn argument_member(arg: &ArgumentSpec) -> (u32, usize) {
+    match arg {
+        ArgumentSpec::Tensor { name } => (10, implicit_str_len(10, name)),
+        ArgumentSpec::SymInt { name } => (20, implicit_str_len(10, name)),
+        ArgumentSpec::SymFloat { name } => (30, implicit_str_len(10, name)),
+        ArgumentSpec::SymBool { name } => (40, implicit_str_len(10, name)),
+        ArgumentSpec::Constant { name, value } => (50, implicit_str_len(10, name) + field_len(20, constant_len(value))),
+        ArgumentSpec::CustomObj { name, class_fqn } => {
+            (60, implicit_str_len(10, name) + implicit_str_len(20, class_fqn))
+        }
+        ArgumentSpec::Token { name } => (70, implicit_str_len(10, name)),
+    }
+}
+
+fn argument_len(arg: &ArgumentSpec) -> usize {
+    let (member, len) = argument_member(arg);
+    field_len(member, len)
+}
+
+fn put_argument(out: &mut Vec<u8>, arg: &ArgumentSpec) {
+    let (member, len) = argument_member(arg);
+    put_header(out, 20, field_len(member, len));
+    put_header(out, member, len);
+    match arg {
+        ArgumentSpec::Tensor { name }
+        | ArgumentSpec::SymInt { name }
+        | ArgumentSpec::SymFloat { name }
+        | ArgumentSpec::SymBool { name }
+        | ArgumentSpec::Token { name } => put_implicit_str(out, 10, name),
+        ArgumentSpec::CustomObj { name, class_fqn } => {
+            put_implicit_str(out, 10, name);
+            put_implicit_str(out, 20, class_fqn);
+        }
+        ArgumentSpec::Constant { name, value } => {
+            put_implicit_str(out, 10, name);
+            put_header(out, 20, constant_len(value));
+            match value {
+                ConstantValue::None => put_header(out, 10, 0),
+                ConstantValue::Int(v) => {
+                    put_varint(out, key(20, VARINT));
+                    put_varint(out, *v as u64);
+                }
+                ConstantValue::Float(f) => {
+                    put_varint(out, key(30, FIXED64));
+                    out.extend_from_slice(&f.to_bits().to_le_bytes());
+                }
+                ConstantValue::Bool(b) => {
+                    put_varint(out, key(40, VARINT));
+                    out.push(u8::from(*b));
+                }
+                ConstantValue::String(s) => put_bytes(out, 50, s.as_bytes()),
+            }
+        }
+    }
+}
+
+fn input_len(spec: &InputSpec) -> usize {
+    implicit_varint_len(10, super::input_kind_to_pb(spec.kind) as i32 as u64)
+        + field_len(20, argument_len(&spec.arg))
+        + spec.target.as_ref().map_or(0, |t| field_len(30, t.len()))
+        + spec.persistent.map_or(0, |_| varint_len(key(40, VARINT)) + 1)
+}
+
+fn output_len(spec: &OutputSpec) -> usize {
+    implicit_varint_len(10, super::output_kind_to_pb(spec.kind) as i32 as u64)
+        + field_len(20, argument_len(&spec.arg))
+        + spec.target.as_ref().map_or(0, |t| field_len(30, t.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use prost::Message;
@@ -365,6 +546,30 @@ mod tests {
         for bytes in inputs {
             let fast = super::decode(&bytes).expect("canonical bytes take the fast path");
             assert_eq!(fast, decode_with_prost(&bytes).unwrap());
+        }
+    }
+
+    #[test]
+    fn the_direct_writer_writes_what_prost_writes() {
+        let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1.0");
+        let mut sigs: Vec<ExportGraphSignature> = std::fs::read_dir(golden)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pb"))
+            .map(|p| decode_with_prost(&std::fs::read(p).unwrap()).unwrap())
+            .collect();
+        let mut edge = every_kind().into_parts();
+        edge.0.push(InputSpec::user_input(ArgumentSpec::constant("", ConstantValue::Int(i64::MIN))));
+        edge.0.push(InputSpec::user_input(ArgumentSpec::constant("e", ConstantValue::String(String::new()))));
+        edge.0.push(InputSpec::user_input(ArgumentSpec::constant("z", ConstantValue::Int(0))));
+        edge.0.push(InputSpec::user_input(ArgumentSpec::constant("f", ConstantValue::Bool(false))));
+        edge.0.push(InputSpec::user_input(ArgumentSpec::tensor("")));
+        edge.0.push(InputSpec::parameter("p_long", "x".repeat(300)));
+        sigs.push(ExportGraphSignature::new(edge.0, edge.1).unwrap());
+        sigs.push(every_kind());
+        sigs.push(ExportGraphSignature::empty());
+        for sig in sigs {
+            assert_eq!(super::encode(&sig), to_document(&sig).encode_to_vec(), "{sig:?}");
         }
     }
 
