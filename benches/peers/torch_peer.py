@@ -14,22 +14,13 @@ one JSON line per operation: {"side": "torch", "op": ..., "n": ..., "min_s": ...
 
 import json
 import os
-import statistics
 import sys
-import time
+
+from peer_common import report, timed
 
 import torch
 from torch._export.serde import serialize as ser
 from torch._export.serde.schema import GraphSignature
-
-
-def timed(fn, reps):
-    times, out = [], None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, times
 
 
 def main():
@@ -51,9 +42,7 @@ def main():
     out, enc = timed(encode, reps)
     assert out == data, "torch wrote other bytes than our writer"
     for op, times in (("torch_json.decode", dec), ("torch_json.encode", enc)):
-        line = {"side": "torch", "version": torch.__version__, "op": op, "n": n, "bytes": len(data),
-                "min_s": min(times), "median_s": statistics.median(times), "reps": reps}
-        print(json.dumps(line), flush=True)
+        report("torch", torch.__version__, op, n, len(data), times)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ check of the spec count; encode: SerializeToString(). Prints one JSON line per o
 
 import json
 import os
-import statistics
 import sys
-import time
+
+from peer_common import report, timed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.environ.get("PEERS_VENV", os.path.join(HERE, "..", "..", ".venv-peers"))
@@ -21,15 +21,6 @@ sys.path.insert(0, os.path.join(VENV, "gen"))
 import google.protobuf  # noqa: E402
 from google.protobuf.internal import api_implementation  # noqa: E402
 from graph_signature.v1 import graph_signature_pb2 as pb  # noqa: E402
-
-
-def timed(fn, reps):
-    times, out = [], None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, times
 
 
 def main():
@@ -43,9 +34,7 @@ def main():
     out, enc = timed(doc.SerializeToString, reps)
     assert len(out) == len(data)
     for op, times in (("proto.decode", dec), ("proto.encode", enc)):
-        line = {"side": "upb", "version": google.protobuf.__version__, "op": op, "n": n, "bytes": len(data),
-                "min_s": min(times), "median_s": statistics.median(times), "reps": reps}
-        print(json.dumps(line), flush=True)
+        report("upb", google.protobuf.__version__, op, n, len(data), times)
 
 
 if __name__ == "__main__":
