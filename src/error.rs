@@ -63,6 +63,43 @@ pub enum Error {
         /// The largest the format's readers accept.
         limit: u64,
     },
+    /// A size read from the input is over a documented limit (or over what the input can
+    /// hold): `what` is the thing measured, e.g. `"zip record data/weights/w0"`.
+    Limit {
+        /// What was measured, with where it is.
+        what: String,
+        /// Its size (declared or reached), in the unit of `limit`.
+        size: u64,
+        /// The largest allowed.
+        limit: u64,
+    },
+    /// The input is not something this crate reads as a signature. `found` says what it
+    /// is when known (`"a torch.save checkpoint"`, `"a TorchScript archive"`, ...) or shows
+    /// its first bytes; `accepted` lists what is read.
+    Unrecognized {
+        /// What the input is, or a short excerpt of its first bytes.
+        found: String,
+        /// What would have been accepted.
+        accepted: &'static str,
+    },
+    /// An archive holds no program or embedded signature of the name asked for, or holds
+    /// several and none was asked for.
+    Model(ModelSelection),
+    /// The file is of a kind that can carry a signature but this one carries none: `hint`
+    /// says how to add one.
+    NoSignature {
+        /// What the file is, e.g. `".safetensors file"`.
+        kind: &'static str,
+        /// How to add one.
+        hint: &'static str,
+    },
+    /// A write was refused before anything was touched, to keep a user's file.
+    Refused {
+        /// The file that would have been written.
+        path: PathBuf,
+        /// Why.
+        reason: RefusedWrite,
+    },
     /// An I/O error, with the file it concerns when there is one.
     Io {
         /// The file, if any.
@@ -101,6 +138,11 @@ impl fmt::Display for Error {
                 f,
                 "the signature is too large for {format}: up to {size} bytes, over the {limit}-byte limit of its readers"
             ),
+            Self::Limit { what, size, limit } => write!(f, "{what} is {size}, over the limit of {limit}"),
+            Self::Unrecognized { found, accepted } => write!(f, "unrecognised input ({found}); expected {accepted}"),
+            Self::Model(m) => m.fmt(f),
+            Self::NoSignature { kind, hint } => write!(f, "this {kind} carries no signature ({hint})"),
+            Self::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
             Self::Io { path: Some(p), source } => write!(f, "{}: {source}", p.display()),
             Self::Io { path: None, source } => source.fmt(f),
         }
@@ -125,6 +167,118 @@ impl From<io::Error> for Error {
 impl From<ValidationError> for Error {
     fn from(v: ValidationError) -> Self {
         Self::Invalid(v)
+    }
+}
+
+/// Which program of an archive to read (see [`Error::Model`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModelSelection {
+    /// No program (or embedded signature) is named `wanted`.
+    NotFound {
+        /// The name asked for.
+        wanted: String,
+        /// The names there are.
+        available: Vec<String>,
+    },
+    /// Several programs and none asked for.
+    Ambiguous {
+        /// The names there are.
+        available: Vec<String>,
+    },
+    /// A model was asked for, but the input is not an archive of programs.
+    NotAnArchive {
+        /// The model asked for.
+        wanted: String,
+    },
+}
+
+/// Lists names, at most ten of them, so an archive of thousands of programs gives a short
+/// message.
+fn list_names(f: &mut fmt::Formatter<'_>, names: &[String]) -> fmt::Result {
+    const SHOWN: usize = 10;
+    for (i, name) in names.iter().take(SHOWN).enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{}", crate::error::excerpt(name.as_bytes(), 80))?;
+    }
+    if names.len() > SHOWN {
+        write!(f, " and {} more", names.len() - SHOWN)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for ModelSelection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotFound { wanted, available } if available.is_empty() => {
+                write!(f, "no model named {wanted:?}: the archive holds none")
+            }
+            Self::NotFound { wanted, available } => {
+                write!(f, "no model named {wanted:?}; the archive holds ")?;
+                list_names(f, available)
+            }
+            Self::Ambiguous { available } => {
+                write!(f, "the archive holds {} models (", available.len())?;
+                list_names(f, available)?;
+                f.write_str("); choose one with --model")
+            }
+            Self::NotAnArchive { wanted } => {
+                write!(f, "a model ({wanted:?}) can only be chosen in a .pt2 archive, and this is not one")
+            }
+        }
+    }
+}
+
+/// Why a write was refused (see [`Error::Refused`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefusedWrite {
+    /// The output is the input being read (the same file, perhaps through a link).
+    OutputIsInput {
+        /// The input as the user named it.
+        input: PathBuf,
+    },
+    /// The file is read-only; `--force` (or the library's `force` option) overrides.
+    ReadOnly,
+    /// The file's owner or group could not be kept (writing would change them).
+    OwnerNotKept {
+        /// What the system said.
+        reason: String,
+    },
+    /// The path names something other than a regular file (a folder, a device).
+    NotAFile,
+}
+
+impl fmt::Display for RefusedWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OutputIsInput { input } => write!(
+                f,
+                "is the input {} itself; writing it would destroy what is being read (write elsewhere)",
+                input.display()
+            ),
+            Self::ReadOnly => f.write_str("is read-only; nothing was written (use --force to replace it anyway)"),
+            Self::OwnerNotKept { reason } => {
+                write!(f, "its owner and group could not be kept ({reason}); nothing was written")
+            }
+            Self::NotAFile => f.write_str("is not a regular file; nothing was written"),
+        }
+    }
+}
+
+/// At most `max` bytes of `bytes`, shown as text when they are printable ASCII and as hex
+/// otherwise, with an ellipsis when cut: what an error shows of the input, never the whole.
+pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
+    let shown = &bytes[..bytes.len().min(max)];
+    let more = if bytes.len() > max { "…" } else { "" };
+    if shown.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!("{}{more}", String::from_utf8_lossy(shown))
+    } else {
+        let hex: Vec<String> = shown.iter().take(max / 3).map(|b| format!("{b:02x}")).collect();
+        let more = if bytes.len() > max / 3 { " …" } else { "" };
+        format!("bytes {}{more}", hex.join(" "))
     }
 }
 

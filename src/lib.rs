@@ -12,12 +12,14 @@ pub mod diff;
 mod display;
 mod error;
 pub mod model;
+pub mod read;
 pub mod summary;
 pub mod version;
 
 pub use accessors::{AccessorsReport, ExportBackwardSignature, NameMap, UserValue};
 pub use error::UnrepresentableReason;
-pub use error::{Error, ValidationError};
+pub use read::{read_bytes, read_path};
+pub use error::{Error, ModelSelection, RefusedWrite, ValidationError};
 pub use model::validate::{Rule, SpecRef, Violation};
 pub use model::{
     ArgumentSpec, ArgumentType, ConstantValue, ExportGraphSignature, InputKind, InputSpec, Node, OutputKind, OutputSpec,

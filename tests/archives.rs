@@ -6,10 +6,10 @@ mod support;
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use graph_signature::archive::pt2;
-use graph_signature::{ArgumentSpec, Error, ExportGraphSignature, InputKind, OutputKind};
+use graph_signature::read::ReadOptions;
+use graph_signature::{ArgumentSpec, Error, ExportGraphSignature, InputKind, ModelSelection, OutputKind};
 use support::{fixtures_dir, read_json};
 
 fn archives() -> Vec<PathBuf> {
@@ -95,7 +95,7 @@ fn every_archive_reads_to_the_signature_torch_had() {
 }
 
 #[test]
-fn inspect_prints_what_torch_215_prints_for_every_archive() {
+fn read_path_prints_what_torch_215_prints_for_every_archive() {
     let mut compared = 0;
     for archive in archives() {
         let raw = support::specs(&read_json(&sibling(&archive, "specs.json")));
@@ -104,10 +104,9 @@ fn inspect_prints_what_torch_215_prints_for_every_archive() {
             // reading test above pins what it did keep.
             continue;
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_graphsig")).arg("inspect").arg(&archive).output().unwrap();
-        assert!(out.status.success(), "{}: {}", archive.display(), String::from_utf8_lossy(&out.stderr));
-        let torch = std::fs::read_to_string(sibling(&archive, "str_2.15.txt")).unwrap() + "\n";
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), torch, "{}", archive.display());
+        let ours = graph_signature::read_path(&archive).unwrap_or_else(|e| panic!("{}: {e}", archive.display()));
+        let torch = std::fs::read_to_string(sibling(&archive, "str_2.15.txt")).unwrap();
+        assert_eq!(ours.to_string(), torch, "{}", archive.display());
         compared += 1;
     }
     assert!(compared >= 40, "only {compared} archives compared");
@@ -136,7 +135,7 @@ fn truncated_and_corrupted_archives_are_typed_errors() {
 }
 
 #[test]
-fn an_archive_with_several_models_reads_each_and_inspect_asks_which() {
+fn an_archive_with_several_models_reads_each_and_refuses_to_guess() {
     let archive = fixtures_dir().join("pt2/multi_model.pt2");
     let models = pt2::read_path(&archive).unwrap();
     let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
@@ -145,17 +144,17 @@ fn an_archive_with_several_models_reads_each_and_inspect_asks_which() {
         let torch =
             std::fs::read_to_string(fixtures_dir().join(format!("pt2/multi_model.{}.str.txt", m.name))).unwrap();
         assert_eq!(m.signature.to_string(), torch, "{}", m.name);
-        let out = Command::new(env!("CARGO_BIN_EXE_graphsig"))
-            .args(["inspect", "--model", &m.name])
-            .arg(&archive)
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), torch + "\n");
+        let read = ReadOptions::model(Some(&m.name)).read_path(&archive).unwrap();
+        assert_eq!(read.signature, m.signature);
+        assert_eq!(read.model.as_deref(), Some(m.name.as_str()));
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_graphsig")).arg("inspect").arg(&archive).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("decoder, encoder") && err.contains("--model"), "{err}");
+    let err = graph_signature::read_path(&archive).unwrap_err();
+    assert!(matches!(&err, Error::Model(ModelSelection::Ambiguous { available }) if available == &["decoder", "encoder"]));
+    assert_eq!(err.to_string(), "the archive holds 2 models (decoder, encoder); choose one with --model");
+    let err = ReadOptions::model(Some("nope")).read_path(&archive).unwrap_err();
+    assert_eq!(err.to_string(), "no model named \"nope\"; the archive holds decoder, encoder");
+    let all = ReadOptions::default().read_all(&archive).unwrap();
+    assert_eq!(all.iter().map(|l| l.model.as_deref().unwrap()).collect::<Vec<_>>(), ["decoder", "encoder"]);
 }
 
 #[test]
@@ -171,7 +170,7 @@ fn a_program_torch_215_saves_but_cannot_load_is_read() {
 }
 
 #[test]
-fn inspect_json_equals_the_accessors_of_torch_29_and_later() {
+fn the_accessors_equal_those_of_torch_29_and_later() {
     // From 2.9 the accessors are those of 2.15 (parameters_to_mutate exists); older
     // versions lack some of them, and are compared against torch 2.15 live by
     // scripts/torch_interop.sh.
@@ -183,9 +182,8 @@ fn inspect_json_equals_the_accessors_of_torch_29_and_later() {
         if minor < 9 || raw != as_torch_json_keeps_it(&archive).into_parts() {
             continue;
         }
-        let out =
-            Command::new(env!("CARGO_BIN_EXE_graphsig")).args(["inspect", "--json"]).arg(&archive).output().unwrap();
-        let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let sig = graph_signature::read_path(&archive).unwrap();
+        let ours = serde_json::to_value(sig.accessors()).unwrap();
         assert_eq!(ours, read_json(&sibling(&archive, "accessors.json")), "{}", archive.display());
         compared += 1;
     }

@@ -18,13 +18,15 @@
 //! # Ok::<(), graph_signature::Error>(())
 //! ```
 
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufReader, Read, Seek, Write};
 use std::path::Path;
 
+use super::atomic::WriteOptions;
 use super::zipfile::{self, Entry};
 use crate::codec::torch_json::{self, TorchSchemaVersion};
-use crate::{Error, ExportGraphSignature};
+use crate::{Error, ExportGraphSignature, ModelSelection};
 
 const FORMAT: &str = "pt2";
 
@@ -73,53 +75,188 @@ pub fn looks_like_zip(prefix: &[u8]) -> bool {
 }
 
 /// Reads every model's signature from an archive.
-pub fn read<R: Read + Seek>(mut reader: R) -> Result<Vec<ArchivedSignature>, Error> {
-    let entries = directory(&mut reader)?;
-    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    let root = match layout_of(&names)? {
-        Layout::LegacyZip => {
-            let read = read_model(&mut reader, &entries, LEGACY_MODEL_RECORD)?;
-            return Ok(vec![ArchivedSignature {
-                name: "model".to_owned(),
-                record: LEGACY_MODEL_RECORD.to_owned(),
-                layout: Layout::LegacyZip,
-                schema_version: read.schema_version,
-                signature: read.signature,
-            }]);
+pub fn read<R: Read + Seek>(reader: R) -> Result<Vec<ArchivedSignature>, Error> {
+    let mut archive = Archive::new(reader)?;
+    let names = archive.models().to_vec();
+    names.iter().map(|name| archive.read_model(name)).collect()
+}
+
+/// An archive written by `torch.export.save`, its central directory read and indexed once:
+/// then each program's signature, each embedded signature and each record is found in
+/// constant time, so an archive of many programs reads in linear time.
+///
+/// ```no_run
+/// use graph_signature::archive::pt2::Archive;
+/// let mut archive = Archive::new(std::io::BufReader::new(std::fs::File::open("model.pt2")?))?;
+/// let name = archive.select_model(None)?.to_owned(); // the only program, or an error listing them
+/// println!("{}", archive.read_model(&name)?.signature);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Archive<R> {
+    reader: R,
+    entries: Vec<Entry>,
+    /// Record name → index in `entries` (the last entry of a name, as zip readers take).
+    index: HashMap<String, usize>,
+    layout: Layout,
+    models: Vec<String>,
+    embedded: Vec<String>,
+}
+
+impl<R: Read + Seek> Archive<R> {
+    /// Reads and indexes the central directory, and tells the layout. A zip that
+    /// `torch.export.save` did not write (a `torch.save` checkpoint, a TorchScript archive,
+    /// an AOTInductor package, any other zip) is [`Error::Unrecognized`] naming what it is.
+    pub fn new(mut reader: R) -> Result<Self, Error> {
+        let entries = directory(&mut reader)?;
+        let mut index = HashMap::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            index.insert(e.name.clone(), i);
         }
-        Layout::Pt2Archive { root } => root,
-    };
-    let format_record = format!("{root}/archive_format");
-    let archive_format = read_record(&mut reader, &entries, &format_record, 64)?;
-    if archive_format != b"pt2" {
-        return Err(Error::decode(
-            FORMAT,
-            &format_record,
-            format!("archive_format is {:?}, expected \"pt2\"", String::from_utf8_lossy(&archive_format)),
-        ));
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        let layout = layout_of(&names)?;
+        let (models, embedded) = {
+            let listed = |dir: &str, suffix: &str| -> Vec<String> {
+                let mut found: Vec<String> = names
+                    .iter()
+                    .filter_map(|n| n.strip_prefix(dir)?.strip_suffix(suffix))
+                    .filter(|stem| !stem.is_empty() && !stem.contains('/'))
+                    .map(str::to_owned)
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                found
+            };
+            let models = match &layout {
+                Layout::LegacyZip => vec!["model".to_owned()],
+                Layout::Pt2Archive { root } => listed(&format!("{root}/models/"), ".json"),
+            };
+            (models, listed(&embedded_dir(&layout), &format!(".{EMBEDDED_EXTENSION}")))
+        };
+        let kind = zip_kind(&names);
+        drop(names);
+        let mut archive = Self { reader, entries, index, layout, models, embedded };
+        if let Layout::Pt2Archive { root } = archive.layout.clone() {
+            let format_record = format!("{root}/archive_format");
+            let archive_format = archive.record(&format_record, 64)?;
+            if archive_format != b"pt2" {
+                return Err(Error::decode(
+                    FORMAT,
+                    &format_record,
+                    format!("archive_format is {:?}, expected \"pt2\"", crate::error::excerpt(&archive_format, 64)),
+                ));
+            }
+            if archive.models.is_empty() {
+                return Err(match kind {
+                    Some(kind) => Error::Unrecognized { found: kind.to_owned(), accepted: ACCEPTED },
+                    None => Error::decode(FORMAT, format!("{root}/models/"), "the archive holds no program (no models/<name>.json record)"),
+                });
+            }
+        }
+        Ok(archive)
     }
-    let models_dir = format!("{root}/models/");
-    let mut models: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| n.starts_with(&models_dir) && n.ends_with(".json") && !n[models_dir.len()..].contains('/'))
-        .collect();
-    models.sort_unstable();
-    if models.is_empty() {
-        return Err(Error::decode(FORMAT, &models_dir, "the archive holds no model (no models/<name>.json record)"));
+
+    /// The archive's layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
-    let mut out = Vec::with_capacity(models.len());
-    for record in models {
-        let read = read_model(&mut reader, &entries, record)?;
-        out.push(ArchivedSignature {
-            name: record[models_dir.len()..record.len() - ".json".len()].to_owned(),
-            record: record.to_owned(),
-            layout: Layout::Pt2Archive { root: root.clone() },
+
+    /// The names of the programs, sorted (`model` for what `torch.export.save` writes).
+    pub fn models(&self) -> &[String] {
+        &self.models
+    }
+
+    /// The names of the programs with a signature embedded by `graphsig embed`, sorted.
+    pub fn embedded_models(&self) -> &[String] {
+        &self.embedded
+    }
+
+    /// Every record name, in central-directory order.
+    pub fn record_names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.name.as_str())
+    }
+
+    /// The program to read: `wanted` if given (and there), else the only one. Several
+    /// programs and none asked for is [`Error::Model`] listing them.
+    pub fn select_model(&self, wanted: Option<&str>) -> Result<&str, Error> {
+        select(&self.models, wanted)
+    }
+
+    /// The signature of program `name`, from its model JSON.
+    pub fn read_model(&mut self, name: &str) -> Result<ArchivedSignature, Error> {
+        let record = self.model_record(name)?;
+        let bytes = self.record(&record, MAX_MODEL_RECORD)?;
+        let read = torch_json::decode(&bytes).map_err(|e| match e {
+            Error::Decode { format, path, reason } => {
+                let path = if path.is_empty() { record.clone() } else { format!("{record}: {path}") };
+                Error::Decode { format, path, reason }
+            }
+            other => other,
+        })?;
+        Ok(ArchivedSignature {
+            name: name.to_owned(),
+            record,
+            layout: self.layout.clone(),
             schema_version: read.schema_version,
             signature: read.signature,
-        });
+        })
     }
-    Ok(out)
+
+    /// The record holding program `name`'s JSON.
+    pub fn model_record(&self, name: &str) -> Result<String, Error> {
+        if !self.models.iter().any(|m| m == name) {
+            return Err(Error::Model(ModelSelection::NotFound { wanted: name.to_owned(), available: self.models.clone() }));
+        }
+        Ok(match &self.layout {
+            Layout::LegacyZip => LEGACY_MODEL_RECORD.to_owned(),
+            Layout::Pt2Archive { root } => format!("{root}/models/{name}.json"),
+        })
+    }
+
+    /// The bytes of the signature embedded for program `name`, if there is one.
+    pub fn read_embedded(&mut self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        if !self.embedded.iter().any(|m| m == name) {
+            return Ok(None);
+        }
+        let record = embedded_record(&self.layout, name);
+        self.record(&record, MAX_EMBEDDED_RECORD).map(Some)
+    }
+
+    /// The bytes of the record `name`, refusing one larger than `limit`.
+    pub fn record(&mut self, name: &str, limit: u64) -> Result<Vec<u8>, Error> {
+        let i = *self.index.get(name).ok_or_else(|| Error::decode(FORMAT, name, "record not found"))?;
+        zipfile::read_entry(&mut self.reader, &self.entries[i], limit).map_err(|e| match e {
+            Error::Decode { path, reason, .. } => Error::Decode { format: FORMAT, path, reason },
+            other => other,
+        })
+    }
+
+    /// Gives the reader back.
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+}
+
+/// What this crate reads, for errors about what it does not.
+pub(crate) const ACCEPTED: &str = "a .pt2 written by torch.export.save, torch's signature or program JSON, \
+     a json, proto, fbs or bincode signature document, or a .safetensors file carrying a signature";
+
+/// The program `wanted` among `available`, or the only one; see [`Archive::select_model`].
+pub fn select<'a>(available: &'a [String], wanted: Option<&str>) -> Result<&'a str, Error> {
+    match wanted {
+        Some(w) => available
+            .iter()
+            .find(|m| *m == w)
+            .map(String::as_str)
+            .ok_or_else(|| Error::Model(ModelSelection::NotFound { wanted: w.to_owned(), available: available.to_vec() })),
+        None => match available {
+            [only] => Ok(only),
+            _ => Err(Error::Model(if available.is_empty() {
+                ModelSelection::NotFound { wanted: String::new(), available: Vec::new() }
+            } else {
+                ModelSelection::Ambiguous { available: available.to_vec() }
+            })),
+        },
+    }
 }
 
 /// The central directory, with a hint for the usual cause of a broken one.
@@ -139,9 +276,36 @@ const LEGACY_MODEL_RECORD: &str = "serialized_exported_program.json";
 
 fn layout_of(names: &[&str]) -> Result<Layout, Error> {
     if names.contains(&LEGACY_MODEL_RECORD) {
-        Ok(Layout::LegacyZip)
+        return Ok(Layout::LegacyZip);
+    }
+    match pt2_root(names) {
+        Ok(root) if names.iter().any(|n| n.strip_prefix(root.as_str()) == Some("/archive_format")) => {
+            Ok(Layout::Pt2Archive { root })
+        }
+        result => Err(match zip_kind(names) {
+            Some(kind) => Error::Unrecognized { found: kind.to_owned(), accepted: ACCEPTED },
+            None => match result {
+                Err(e) => e,
+                Ok(root) => Error::decode(FORMAT, format!("{root}/archive_format"), "record not found: a zip, but not one torch.export.save wrote"),
+            },
+        }),
+    }
+}
+
+/// What a zip that is not an exported program is, from its record names.
+fn zip_kind(names: &[&str]) -> Option<&'static str> {
+    let under_root = |suffix: &str| names.iter().any(|n| n.split_once('/').is_some_and(|(_, rest)| rest == suffix));
+    let under_root_dir = |dir: &str| names.iter().any(|n| n.split_once('/').is_some_and(|(_, rest)| rest.starts_with(dir)));
+    if under_root_dir("data/aotinductor/") {
+        Some("an AOTInductor package (torch._inductor.aoti_compile_and_package): compiled code and weights, no signature")
+    } else if under_root("constants.pkl") && under_root_dir("code/") {
+        Some("a TorchScript archive (torch.jit.save), not an exported program")
+    } else if under_root("data.pkl") {
+        Some("a torch.save checkpoint (a pickle and tensor storages), not an exported program")
+    } else if names.is_empty() {
+        Some("an empty zip archive")
     } else {
-        Ok(Layout::Pt2Archive { root: pt2_root(names)? })
+        None
     }
 }
 
@@ -168,45 +332,48 @@ const EMBEDDED_EXTENSION: &str = "json";
 pub const MAX_EMBEDDED_RECORD: u64 = 1 << 30;
 
 /// Every embedded signature record of an archive, as (model name, bytes), by model name.
-pub fn read_embedded<R: Read + Seek>(mut reader: R) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let entries = directory(&mut reader)?;
-    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    let dir = embedded_dir(&layout_of(&names)?);
-    let suffix = format!(".{EMBEDDED_EXTENSION}");
-    let mut records: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| n.starts_with(&dir) && n.ends_with(&suffix) && !n[dir.len()..].contains('/'))
-        .collect();
-    records.sort_unstable();
-    records
+pub fn read_embedded<R: Read + Seek>(reader: R) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let mut archive = Archive::new(reader)?;
+    let names = archive.embedded_models().to_vec();
+    names
         .into_iter()
-        .map(|r| {
-            let model = &r[dir.len()..r.len() - suffix.len()];
-            Ok((model.to_owned(), read_record(&mut reader, &entries, r, MAX_EMBEDDED_RECORD)?))
+        .map(|name| {
+            let bytes = archive.read_embedded(&name)?.expect("listed");
+            Ok((name, bytes))
         })
         .collect()
 }
 
-/// Writes `output` (which may be `input`): the archive `input` with `payload` as the
-/// embedded signature record of model `model` (replacing an earlier one). Every other
-/// record keeps its bytes and its position; the write is atomic.
-pub fn embed(input: impl AsRef<Path>, output: impl AsRef<Path>, model: &str, payload: &[u8]) -> Result<(), Error> {
+/// Writes `output` (which may be `input`, an edit in place): the archive `input` with
+/// `payload` as the embedded signature record of program `model` (replacing an earlier
+/// one). Every other record keeps its bytes and its position; the write keeps the user's
+/// file ([`atomic`](super::atomic)).
+pub fn embed(
+    input: impl AsRef<Path>,
+    output: impl AsRef<Path>,
+    model: &str,
+    payload: &[u8],
+    options: &WriteOptions,
+) -> Result<(), Error> {
     let (input, output) = (input.as_ref(), output.as_ref());
     let file = File::open(input).map_err(|e| Error::from(e).with_path(input))?;
     let mut reader = BufReader::new(file);
-    let entries = directory(&mut reader).map_err(|e| e.with_path(input))?;
-    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    let layout = layout_of(&names).map_err(|e| e.with_path(input))?;
-    let model_record = match &layout {
-        Layout::LegacyZip => (model == "model").then(|| LEGACY_MODEL_RECORD.to_owned()),
-        Layout::Pt2Archive { root } => Some(format!("{root}/models/{model}.json")),
-    };
-    if !model_record.is_some_and(|r| names.contains(&r.as_str())) {
-        return Err(Error::decode(FORMAT, model, "the archive holds no model of that name"));
-    }
-    let record = embedded_record(&layout, model);
-    super::atomic::write_atomic(output, |w| zipfile::append_record(&mut reader, w, &record, payload))
+    let record = embed_target(&mut reader, model).map_err(|e| e.with_path(input))?;
+    super::atomic::write_file(output, options, |mut w| zipfile::append_record(&mut reader, &mut w, &record, payload))
+}
+
+/// Writes to `output` the archive read from `input` with `payload` embedded for program
+/// `model`, as [`embed`] does to a file (for standard output, or a buffer).
+pub fn embed_into<R: Read + Seek, W: Write>(mut input: R, output: &mut W, model: &str, payload: &[u8]) -> Result<(), Error> {
+    let record = embed_target(&mut input, model)?;
+    zipfile::append_record(&mut input, output, &record, payload)
+}
+
+/// The record the signature of `model` is embedded as, after checking the program exists.
+fn embed_target<R: Read + Seek>(reader: &mut R, model: &str) -> Result<String, Error> {
+    let archive = Archive::new(&mut *reader)?;
+    archive.model_record(model)?;
+    Ok(embedded_record(archive.layout(), model))
 }
 
 /// The root folder: the prefix of the first record, shared by every record (as torch's
@@ -225,28 +392,4 @@ fn pt2_root(names: &[&str]) -> Result<String, Error> {
         return Err(Error::decode(FORMAT, stray, format!("record is outside the archive's root folder {root:?}")));
     }
     Ok(root.to_owned())
-}
-
-fn read_record<R: Read + Seek>(reader: &mut R, entries: &[Entry], record: &str, limit: u64) -> Result<Vec<u8>, Error> {
-    let entry =
-        entries.iter().rfind(|e| e.name == record).ok_or_else(|| Error::decode(FORMAT, record, "record not found"))?;
-    zipfile::read_entry(reader, entry, limit).map_err(|e| match e {
-        Error::Decode { path, reason, .. } => Error::Decode { format: FORMAT, path, reason },
-        other => other,
-    })
-}
-
-fn read_model<R: Read + Seek>(
-    reader: &mut R,
-    entries: &[Entry],
-    record: &str,
-) -> Result<torch_json::TorchSignature, Error> {
-    let bytes = read_record(reader, entries, record, MAX_MODEL_RECORD)?;
-    torch_json::decode(&bytes).map_err(|e| match e {
-        Error::Decode { format, path, reason } => {
-            let path = if path.is_empty() { record.to_owned() } else { format!("{record}: {path}") };
-            Error::Decode { format, path, reason }
-        }
-        other => other,
-    })
 }

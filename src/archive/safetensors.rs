@@ -10,9 +10,11 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use indexmap::IndexMap;
+use serde::de::{Deserializer as _, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
-use super::atomic::write_atomic;
+use super::atomic::{write_file, WriteOptions};
 use crate::Error;
 
 const FORMAT: &str = "safetensors";
@@ -23,9 +25,14 @@ pub const METADATA_KEY: &str = "graph_signature";
 /// The largest header read, as the safetensors reference implementation limits it.
 pub const MAX_HEADER_SIZE: u64 = 100_000_000;
 
-/// The header's JSON and its length on disk (without the 8-byte length prefix).
+/// The largest number of entries (tensors and `__metadata__`) a header may list: far more
+/// than any checkpoint holds, and a bound on what one header costs to read.
+pub const MAX_HEADER_ENTRIES: usize = 10_000_000;
+
+/// The header's bytes (without the 8-byte length prefix and the padding) and its length on
+/// disk.
 struct Header {
-    map: Map<String, Value>,
+    json: Vec<u8>,
     len: u64,
 }
 
@@ -34,11 +41,7 @@ fn read_header<R: Read>(reader: &mut R, file_len: Option<u64>) -> Result<Header,
     reader.read_exact(&mut prefix).map_err(|e| truncated(e, "the 8-byte header length"))?;
     let len = u64::from_le_bytes(prefix);
     if len > MAX_HEADER_SIZE {
-        return Err(Error::decode(
-            FORMAT,
-            "header",
-            format!("header length {len} exceeds the limit of {MAX_HEADER_SIZE}"),
-        ));
+        return Err(Error::Limit { what: "the safetensors header length".to_owned(), size: len, limit: MAX_HEADER_SIZE });
     }
     if let Some(file_len) = file_len {
         if len.checked_add(8).is_none_or(|end| end > file_len) {
@@ -49,18 +52,39 @@ fn read_header<R: Read>(reader: &mut R, file_len: Option<u64>) -> Result<Header,
             ));
         }
     }
-    let mut bytes = Vec::new();
-    reader.take(len).read_to_end(&mut bytes)?;
-    if (bytes.len() as u64) < len {
+    let mut json = Vec::with_capacity(len as usize);
+    reader.take(len).read_to_end(&mut json)?;
+    if (json.len() as u64) < len {
         return Err(Error::decode(FORMAT, "header", format!("file ends inside the {len}-byte header")));
     }
-    let text = std::str::from_utf8(&bytes).map_err(|e| Error::decode(FORMAT, "header", format!("not UTF-8: {e}")))?;
-    let value: Value =
-        serde_json::from_str(text.trim_end_matches(' ')).map_err(|e| Error::decode(FORMAT, "header", e.to_string()))?;
-    match value {
-        Value::Object(map) => Ok(Header { map, len }),
-        _ => Err(Error::decode(FORMAT, "header", "the header is not a JSON object")),
+    let padding = json.iter().rev().take_while(|b| **b == b' ').count();
+    json.truncate(json.len() - padding);
+    Ok(Header { json, len })
+}
+
+/// The header's entries in order, each value borrowed as raw JSON: no value tree is built,
+/// whatever the header holds.
+fn entries(json: &[u8]) -> Result<Vec<(String, &RawValue)>, Error> {
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Vec<(String, &'de RawValue)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
+                if out.len() == MAX_HEADER_ENTRIES {
+                    return Err(serde::de::Error::custom(format!("more than {MAX_HEADER_ENTRIES} entries")));
+                }
+                out.push((key, value));
+            }
+            Ok(out)
+        }
     }
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let found = de.deserialize_map(Entries).and_then(|e| de.end().map(|()| e));
+    found.map_err(|e| Error::decode(FORMAT, "header", e.to_string()))
 }
 
 fn truncated(e: io::Error, what: &str) -> Error {
@@ -71,11 +95,12 @@ fn truncated(e: io::Error, what: &str) -> Error {
     }
 }
 
-fn metadata(map: &Map<String, Value>) -> Result<Option<&Map<String, Value>>, Error> {
-    match map.get("__metadata__") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m)),
-        Some(_) => Err(Error::decode(FORMAT, "header.__metadata__", "expected a string-to-string map")),
+/// The `__metadata__` map, if the header has one (a string-to-string map by the format).
+fn metadata(entries: &[(String, &RawValue)]) -> Result<Option<IndexMap<String, String>>, Error> {
+    match entries.iter().find(|(k, _)| k == "__metadata__") {
+        None => Ok(None),
+        Some((_, raw)) => serde_json::from_str::<Option<IndexMap<String, String>>>(raw.get())
+            .map_err(|e| Error::decode(FORMAT, "header.__metadata__", format!("expected a string-to-string map: {e}"))),
     }
 }
 
@@ -99,43 +124,73 @@ pub fn read_embedded_path(path: impl AsRef<Path>) -> Result<Option<String>, Erro
 /// known, bounds the header.
 pub fn read_embedded<R: Read>(mut reader: R, file_len: Option<u64>) -> Result<Option<String>, Error> {
     let header = read_header(&mut reader, file_len)?;
-    match metadata(&header.map)?.and_then(|m| m.get(METADATA_KEY)) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Error::decode(FORMAT, format!("header.__metadata__.{METADATA_KEY}"), "expected a string")),
-    }
+    let entries = entries(&header.json)?;
+    Ok(metadata(&entries)?.and_then(|mut m| m.swap_remove(METADATA_KEY)))
 }
 
 /// Writes `output` (which may be `input`): `input` with `text` stored under
 /// [`METADATA_KEY`] in `__metadata__`, every other header entry and all tensor bytes
-/// unchanged. The write is atomic.
-pub fn embed(input: impl AsRef<Path>, output: impl AsRef<Path>, text: &str) -> Result<(), Error> {
+/// unchanged. The write keeps the user's file ([`atomic`](super::atomic)). A header that
+/// would grow past [`MAX_HEADER_SIZE`] (which safetensors readers refuse) is
+/// [`Error::TooLarge`], and nothing is written.
+pub fn embed(input: impl AsRef<Path>, output: impl AsRef<Path>, text: &str, options: &WriteOptions) -> Result<(), Error> {
     let (input, output) = (input.as_ref(), output.as_ref());
     let file = File::open(input).map_err(|e| Error::from(e).with_path(input))?;
     let file_len = file.metadata().map_err(|e| Error::from(e).with_path(input))?.len();
     let mut reader = BufReader::new(file);
-    let mut header = read_header(&mut reader, Some(file_len)).map_err(|e| e.with_path(input))?;
-    let mut meta = metadata(&header.map)?.cloned().unwrap_or_default();
-    meta.insert(METADATA_KEY.to_owned(), Value::String(text.to_owned()));
-    if !header.map.contains_key("__metadata__") {
-        // Put the metadata first, where the safetensors writers put it.
-        let mut map = Map::with_capacity(header.map.len() + 1);
-        map.insert("__metadata__".to_owned(), Value::Null);
-        map.extend(std::mem::take(&mut header.map));
-        header.map = map;
+    let (header, data_len) = embedded_header(&mut reader, file_len, text).map_err(|e| e.with_path(input))?;
+    write_file(output, options, |w| write_embedded(&mut reader, w, &header, data_len, input))
+}
+
+/// Writes to `output` the file read from `input` (of `file_len` bytes) with `text` embedded,
+/// as [`embed`] does to a file (for standard output, or a buffer).
+pub fn embed_into<R: Read, W: Write>(mut input: R, file_len: u64, output: &mut W, text: &str) -> Result<(), Error> {
+    let (header, data_len) = embedded_header(&mut input, file_len, text)?;
+    write_embedded(&mut input, output, &header, data_len, Path::new("<input>"))
+}
+
+/// The new header (length prefix included) and the length of the tensor data after it.
+fn embedded_header<R: Read>(reader: &mut R, file_len: u64, text: &str) -> Result<(Vec<u8>, u64), Error> {
+    let header = read_header(reader, Some(file_len))?;
+    let entries = entries(&header.json)?;
+    let mut meta = metadata(&entries)?.unwrap_or_default();
+    meta.insert(METADATA_KEY.to_owned(), text.to_owned());
+    let meta_json = serde_json::to_string(&meta).map_err(|e| Error::decode(FORMAT, "header", e.to_string()))?;
+    let mut json = Vec::with_capacity(header.json.len() + meta_json.len() + 32);
+    json.push(b'{');
+    let put = |json: &mut Vec<u8>, key: &str, raw: &str| {
+        if json.len() > 1 {
+            json.push(b',');
+        }
+        serde_json::to_writer(&mut *json, key).expect("a string serializes");
+        json.push(b':');
+        json.extend_from_slice(raw.as_bytes());
+    };
+    // The metadata first where there was none (where safetensors writers put it), else in
+    // its place.
+    if !entries.iter().any(|(k, _)| k == "__metadata__") {
+        put(&mut json, "__metadata__", &meta_json);
     }
-    header.map.insert("__metadata__".to_owned(), Value::Object(meta));
-    let mut json = serde_json::to_vec(&header.map).map_err(|e| Error::decode(FORMAT, "header", e.to_string()))?;
+    for (key, raw) in &entries {
+        put(&mut json, key, if key == "__metadata__" { &meta_json } else { raw.get() });
+    }
+    json.push(b'}');
     // Pad to a multiple of 8 so the tensor data stays 8-byte aligned.
     json.resize(json.len().next_multiple_of(8), b' ');
-    let data_len = file_len - 8 - header.len;
-    write_atomic(output, |w| {
-        w.write_all(&(json.len() as u64).to_le_bytes())?;
-        w.write_all(&json)?;
-        let copied = io::copy(&mut reader, w)?;
-        if copied != data_len {
-            return Err(Error::decode(FORMAT, "", format!("{input:?} changed while being copied")));
-        }
-        Ok(())
-    })
+    if json.len() as u64 > MAX_HEADER_SIZE {
+        return Err(Error::TooLarge { format: FORMAT, size: json.len() as u64, limit: MAX_HEADER_SIZE });
+    }
+    let mut out = Vec::with_capacity(8 + json.len());
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    Ok((out, file_len - 8 - header.len))
+}
+
+fn write_embedded<R: Read>(reader: &mut R, w: &mut dyn Write, header: &[u8], data_len: u64, input: &Path) -> Result<(), Error> {
+    w.write_all(header)?;
+    let copied = io::copy(reader, w)?;
+    if copied != data_len {
+        return Err(Error::decode(FORMAT, "", format!("{} changed while being copied", input.display())));
+    }
+    Ok(())
 }

@@ -86,11 +86,14 @@ pub(crate) struct Entry {
     /// The record name.
     pub(crate) name: String,
     raw: Vec<u8>,
-    method: u16,
+    pub(crate) method: u16,
     crc: u32,
-    compressed_size: u64,
-    size: u64,
-    local_offset: u64,
+    pub(crate) compressed_size: u64,
+    pub(crate) size: u64,
+    pub(crate) local_offset: u64,
+    /// Where the next record (or the central directory) begins: this record's bytes must
+    /// end by then.
+    span_end: u64,
 }
 
 /// A ZIP64 extended-information extra field overrides the 32-bit fields that are all ones.
@@ -119,39 +122,68 @@ pub(crate) fn entries<R: Read + Seek>(r: &mut R) -> Result<Vec<Entry>, Error> {
     read_entries(r, &dir)
 }
 
-/// Reads one record, refusing more than `limit` bytes (compressed or not) and checking its
-/// CRC. torch writes records STORED; DEFLATE is accepted as torch's reader accepts it.
-pub(crate) fn read_entry<R: Read + Seek>(r: &mut R, entry: &Entry, limit: u64) -> Result<Vec<u8>, Error> {
+/// Where a record's data is: its absolute offset in the archive and its stored length.
+/// Only the record's local header is read.
+pub(crate) fn data_range<R: Read + Seek>(r: &mut R, entry: &Entry) -> Result<(u64, u64), Error> {
     let fail = |reason: String| Error::decode(FORMAT, &entry.name, reason);
-    if entry.size > limit || entry.compressed_size > limit {
-        return Err(fail(format!(
-            "record is {} bytes, more than the limit of {limit}",
-            entry.size.max(entry.compressed_size)
-        )));
-    }
     let mut header = [0u8; 30];
     r.seek(SeekFrom::Start(entry.local_offset))?;
     r.read_exact(&mut header).map_err(|_| fail("truncated local header".into()))?;
     if u32_at(&header, 0) != LOCAL_SIG {
         return Err(fail(format!("no local header at offset {}", entry.local_offset)));
     }
-    let skip = i64::from(u16_at(&header, 26)) + i64::from(u16_at(&header, 28));
-    r.seek(SeekFrom::Current(skip))?;
-    let mut stored = Vec::new();
-    r.take(entry.compressed_size).read_to_end(&mut stored)?;
-    if stored.len() as u64 != entry.compressed_size {
+    let skip = 30 + u64::from(u16_at(&header, 26)) + u64::from(u16_at(&header, 28));
+    let start = entry.local_offset + skip;
+    if start.checked_add(entry.compressed_size).is_none_or(|end| end > entry.span_end) {
+        return Err(fail(format!(
+            "its {} bytes at offset {start} run into the next record or the central directory (at {})",
+            entry.compressed_size, entry.span_end
+        )));
+    }
+    Ok((start, entry.compressed_size))
+}
+
+/// Reads one record, refusing a record larger than `limit` bytes (compressed or not) and
+/// checking its CRC. torch writes records STORED; DEFLATE is accepted as torch's reader
+/// accepts it, and inflated to at most the size the central directory declares.
+pub(crate) fn read_entry<R: Read + Seek>(r: &mut R, entry: &Entry, limit: u64) -> Result<Vec<u8>, Error> {
+    let fail = |reason: String| Error::decode(FORMAT, &entry.name, reason);
+    let declared = entry.size.max(entry.compressed_size);
+    if declared > limit {
+        return Err(Error::Limit { what: format!("zip record {}", entry.name), size: declared, limit });
+    }
+    let (start, len) = data_range(r, entry)?;
+    r.seek(SeekFrom::Start(start))?;
+    let mut stored = Vec::with_capacity(len as usize);
+    r.take(len).read_to_end(&mut stored)?;
+    if stored.len() as u64 != len {
         return Err(fail("the archive ends inside this record (truncated?)".into()));
     }
     let data = match entry.method {
         0 => stored,
-        8 => miniz_oxide::inflate::decompress_to_vec_with_limit(&stored, limit as usize)
-            .map_err(|e| fail(format!("corrupt DEFLATE data: {e:?}")))?,
+        8 => inflate(&stored, entry.size).map_err(fail)?,
         m => return Err(fail(format!("compression method {m} is not supported (torch writes STORED records)"))),
     };
     if data.len() as u64 != entry.size || crc32fast::hash(&data) != entry.crc {
         return Err(fail("size or CRC does not match the central directory (corrupt archive?)".into()));
     }
     Ok(data)
+}
+
+/// Inflates DEFLATE data to at most `declared` bytes: more is an error, so a small record
+/// that claims a small size cannot expand into gigabytes.
+fn inflate(stored: &[u8], declared: u64) -> Result<Vec<u8>, String> {
+    use miniz_oxide::inflate::TINFLStatus;
+    // One byte more than declared tells "larger than declared" from "exactly declared".
+    let cap = usize::try_from(declared).map_err(|_| "declared size does not fit in memory".to_owned())?;
+    match miniz_oxide::inflate::decompress_to_vec_with_limit(stored, cap.saturating_add(1)) {
+        Ok(data) if data.len() <= cap => Ok(data),
+        Ok(_) => Err(format!("inflates to more than the {declared} bytes its entry declares")),
+        Err(e) if e.status == TINFLStatus::HasMoreOutput => {
+            Err(format!("inflates to more than the {declared} bytes its entry declares"))
+        }
+        Err(e) => Err(format!("corrupt DEFLATE data ({:?})", e.status)),
+    }
 }
 
 fn read_entries<R: Read + Seek>(r: &mut R, dir: &Directory) -> Result<Vec<Entry>, Error> {
@@ -180,11 +212,38 @@ fn read_entries<R: Read + Seek>(r: &mut R, dir: &Directory) -> Result<Vec<Entry>
             compressed_size,
             size,
             local_offset,
+            span_end: dir.offset,
             raw: raw.to_vec(),
         });
         at += total;
     }
+    set_spans(&mut entries, dir.offset)?;
     Ok(entries)
+}
+
+/// Gives every entry the offset its bytes must end by (the next record's start, or the
+/// central directory's), refusing overlapping records: a zip whose records share bytes
+/// would let a small file be read as many large ones.
+fn set_spans(entries: &mut [Entry], directory_offset: u64) -> Result<(), Error> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| entries[i].local_offset);
+    for (k, &i) in order.iter().enumerate() {
+        let end = order.get(k + 1).map_or(directory_offset, |&next| entries[next].local_offset);
+        let e = &entries[i];
+        let min_len = 30 + e.name.len() as u64 + e.compressed_size;
+        if e.local_offset.checked_add(min_len).is_none_or(|min_end| min_end > end) {
+            return Err(Error::decode(
+                FORMAT,
+                &e.name,
+                format!(
+                    "record at offset {} ({} bytes) overlaps the next record or the central directory at {end}",
+                    e.local_offset, e.compressed_size
+                ),
+            ));
+        }
+        entries[i].span_end = end;
+    }
+    Ok(())
 }
 
 /// Copies the archive `input` to `output` with the record `name` set to `data`.

@@ -100,18 +100,96 @@ impl Format {
     }
 }
 
-/// Tells our JSON from torch's by the top-level members (without building the document).
+/// Tells our JSON from torch's by the top-level members, without building the document
+/// (and accepting the bare `NaN` and `Infinity` torch ≤ 2.6 wrote).
 fn detect_json(bytes: &[u8]) -> Option<Format> {
-    use serde::de::IgnoredAny;
-    use std::collections::BTreeMap;
-    let members: BTreeMap<String, IgnoredAny> = serde_json::from_slice(bytes).ok()?;
-    if members.contains_key("signature") {
+    let keys = top_level_keys(bytes)?;
+    if keys.contains(&&b"signature"[..]) {
         Some(Format::Json)
-    } else if members.contains_key("input_specs") || members.contains_key("graph_module") {
+    } else if keys.iter().any(|k| *k == b"input_specs" || *k == b"graph_module") {
         Some(Format::TorchJson)
     } else {
         None
     }
+}
+
+/// The raw keys of a JSON object's top level; `None` if the bytes are not shaped like one.
+/// Values are skipped by their brackets and strings only, so any token inside them (bare
+/// `NaN` included) is passed over.
+fn top_level_keys(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut at = skip_ws(bytes, 0);
+    if bytes.get(at) != Some(&b'{') {
+        return None;
+    }
+    at = skip_ws(bytes, at + 1);
+    let mut keys = Vec::new();
+    if bytes.get(at) == Some(&b'}') {
+        return Some(keys);
+    }
+    loop {
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let end = string_end(bytes, at)?;
+        keys.push(&bytes[at + 1..end - 1]);
+        at = skip_ws(bytes, end);
+        if bytes.get(at) != Some(&b':') {
+            return None;
+        }
+        // Skip the value: to the next ',' or '}' outside strings and brackets.
+        let mut depth = 0usize;
+        at += 1;
+        loop {
+            match *bytes.get(at)? {
+                b'"' => {
+                    at = string_end(bytes, at)?;
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b'}' if depth == 0 => return Some(keys),
+                b',' if depth == 0 => break,
+                _ => {}
+            }
+            at += 1;
+        }
+        at = skip_ws(bytes, at + 1);
+    }
+}
+
+fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    at
+}
+
+/// The index just past the string starting at `start` (a `"`).
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut at = start + 1;
+    loop {
+        match *bytes.get(at)? {
+            b'\\' => at += 2,
+            b'"' => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+}
+
+/// Whether the first non-whitespace byte opens a JSON object or array.
+pub fn starts_like_json(bytes: &[u8]) -> bool {
+    matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'['))
+}
+
+/// Whether the first bytes of a file could begin a document in one of the formats (JSON,
+/// FlatBuffers, bincode, protobuf): what is read whole only after this says yes.
+pub fn looks_like_document(prefix: &[u8]) -> bool {
+    let all_whitespace = !prefix.is_empty() && prefix.iter().all(u8::is_ascii_whitespace);
+    all_whitespace
+        || starts_like_json(prefix)
+        || (prefix.len() >= 8 && &prefix[4..8] == fbs::IDENTIFIER)
+        || prefix.starts_with(&bincode::MAGIC)
+        || prefix.first() == Some(&0x52)
 }
 
 impl fmt::Display for Format {

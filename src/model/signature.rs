@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::argument::ArgumentSpec;
 use super::spec::{InputSpec, OutputSpec};
 use super::validate::{graph_violations, spec_violations, Violation};
 use crate::accessors::Views;
@@ -84,6 +85,12 @@ impl ExportGraphSignature {
     /// A signature with no inputs and no outputs.
     pub fn empty() -> Self {
         Self { input_specs: Vec::new(), output_specs: Vec::new(), views: OnceLock::new() }
+    }
+
+    /// How many constant inputs have no name: torch 2.2 and 2.3 wrote them so. The
+    /// unique-name rule of [`lint`](Self::lint) passes over them.
+    pub fn unnamed_constant_inputs(&self) -> usize {
+        self.input_specs.iter().filter(|s| matches!(s.arg, ArgumentSpec::Constant { ref name, .. } if name.is_empty())).count()
     }
 
     /// The input specs, in graph-placeholder order.

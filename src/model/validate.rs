@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use super::argument::ArgumentType;
+use super::argument::{ArgumentSpec, ArgumentType};
 use super::spec::{InputKind, InputSpec, OutputKind, OutputSpec};
 
 /// Where a violation is: an input spec, an output spec, or the signature as a whole.
@@ -266,7 +266,11 @@ pub(crate) fn graph_violations(inputs: &[InputSpec], outputs: &[OutputSpec]) -> 
     let mut user_inputs = HashSet::new();
     for (i, spec) in inputs.iter().enumerate() {
         let name = spec.arg.name();
-        if let Some(&first) = seen.get(name) {
+        // torch 2.2 and 2.3 wrote constant inputs without a name: not a graph node name.
+        let unnamed = name.is_empty() && matches!(spec.arg, ArgumentSpec::Constant { .. });
+        if unnamed {
+            // Nothing to compare.
+        } else if let Some(&first) = seen.get(name) {
             out.push(Violation {
                 at: SpecRef::Input(i),
                 rule: Rule::DuplicateInputName { name: name.to_owned(), first },

@@ -9,8 +9,14 @@ use graph_signature::{
 };
 use serde_json::Value;
 
+/// The repository's root: the library's package folder, also from the tests of `cli/`.
+pub fn repo_root() -> PathBuf {
+    let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if package.join("Cargo.lock").exists() { package.to_path_buf() } else { package.parent().unwrap().to_path_buf() }
+}
+
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    repo_root().join("tests/fixtures")
 }
 
 pub fn read_json(path: &Path) -> Value {
@@ -106,12 +112,17 @@ pub fn torch_archives() -> Vec<PathBuf> {
     found
 }
 
+/// The `graphsig` binary: cargo builds it for the tests of its own package (`cli/`).
+pub fn graphsig_bin() -> &'static str {
+    option_env!("CARGO_BIN_EXE_graphsig").expect("the graphsig binary is known to the cli package's tests only")
+}
+
 /// Runs the `graphsig` binary with `args` and `stdin` (RUST_BACKTRACE set, so a panic
 /// would show itself in stderr).
 pub fn graphsig(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_graphsig"))
+    let mut child = Command::new(graphsig_bin())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,5 +1,6 @@
 //! `graphsig` as a user runs it: a real child process, its stdout, stderr and exit code.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::path::Path;
@@ -84,7 +85,7 @@ fn missing_file_is_a_clean_error_naming_the_file() {
 #[test]
 fn garbage_is_a_clean_error() {
     for (bytes, words) in [
-        (&b"\x00\xff garbage"[..], &["<stdin>: not a signature graphsig recognises"][..]),
+        (&b"\x00\xff garbage"[..], &["<stdin>: unrecognised input (it starts with bytes 00 ff"][..]),
         (b"[1, 2]", &["expected an object"]),
         (b"{\"something\": 1}", &["neither a signature"]),
         (b"{\"input_specs\": [{\"parameter\": {\"arg\": {\"name\": 3}}}], \"output_specs\": []}", &["input_specs[0].parameter.arg"]),

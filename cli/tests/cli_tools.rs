@@ -1,6 +1,7 @@
 //! `graphsig validate`, `diff`, `inspect --table/--summary`, `completions` and the help
 //! texts, run as a user runs them; and the README's commands being the ones CI runs.
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use graph_signature::{ArgumentSpec, ExportGraphSignature, InputSpec, OutputKind,
 use support::fixtures_dir;
 
 fn graphsig<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_graphsig")).args(args).env("NO_COLOR", "1").output().unwrap()
+    Command::new(support::graphsig_bin()).args(args).env("NO_COLOR", "1").output().unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -79,7 +80,7 @@ fn validate_exits_0_for_valid_1_for_invalid_2_for_unreadable_and_reports_every_p
     std::fs::write(&garbage, b"\x00\x01garbage").unwrap();
     let out = graphsig(&["validate".as_ref(), broken.as_os_str(), garbage.as_os_str()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("garbage.bin: not a signature graphsig recognises"));
+    assert!(text(&out.stderr).contains("garbage.bin: unrecognised input (it starts with"));
     assert!(text(&out.stdout).contains("broken.json: invalid"), "the other file is still reported");
     no_panic(&out);
 }
@@ -243,7 +244,7 @@ fn garbage_to_every_reading_subcommand_is_a_clean_error() {
 
 #[test]
 fn the_readme_commands_are_the_ones_ci_runs() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = support::repo_root();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
     let quick_start = readme.split("## Quick start").nth(1).unwrap();

@@ -127,10 +127,31 @@ pub fn render_table(sig: &ExportGraphSignature, style: Style) -> String {
 }
 
 /// `validate`: one block per file.
+/// `N things`, with the plural only where it belongs.
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The report of a valid signature, with a note on what was normalised: constant inputs
+/// torch 2.2 and 2.3 wrote without a name are not held to the unique-name rule.
+pub fn render_valid(file: &str, sig: &ExportGraphSignature) -> String {
+    let (i, o) = (sig.input_specs().len(), sig.output_specs().len());
+    let mut out = format!("{file}: valid ({}, {})\n", count(i, "input"), count(o, "output"));
+    let unnamed = sig.unnamed_constant_inputs();
+    if unnamed > 1 {
+        let _ = writeln!(
+            out,
+            "  note: {unnamed} constant inputs have no name (as torch 2.2 and 2.3 wrote them); \
+             they are not held to unique names"
+        );
+    }
+    out
+}
+
 pub fn render_violations(file: &str, violations: &[Violation]) -> String {
     let mut out = String::new();
     let n = violations.len();
-    let _ = writeln!(out, "{file}: invalid: {n} problem{}", if n == 1 { "" } else { "s" });
+    let _ = writeln!(out, "{file}: invalid: {}", count(n, "problem"));
     for v in violations {
         let _ = writeln!(out, "  {v} [{}]", v.rule.code());
         let _ = writeln!(out, "    hint: {}", v.rule.hint());

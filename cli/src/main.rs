@@ -6,16 +6,25 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::builder::PossibleValuesParser;
 use clap::{CommandFactory, Parser, Subcommand};
 use graph_signature::summary::Summary;
 
 mod input;
 mod show;
 
-use graph_signature::archive::{atomic, pt2, safetensors};
+use graph_signature::archive::atomic::{self, WriteOptions};
+use graph_signature::archive::{pt2, safetensors};
 use graph_signature::codec::{self, torch_json, Format};
-use graph_signature::Error;
-use input::{display, embedded, io_error, load, load_from_model_json, read_all, sniff_path, Failure, Kind};
+use graph_signature::read::{ReadOptions, Source};
+use graph_signature::{Error, ExportGraphSignature};
+use input::{display, io_error, load, load_all, read_all, Failure};
+
+/// The format names `--from` and `--to` take (shell completions offer them).
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    PossibleValuesParser::new(Format::ALL.iter().map(|f| f.name())).map(|name| name.parse::<Format>().expect("listed"))
+}
 
 /// Read, check and convert torch.export graph signatures.
 #[derive(Parser)]
@@ -24,7 +33,8 @@ use input::{display, embedded, io_error, load, load_from_model_json, read_all, s
     version,
     about = "Read, check, compare and convert torch.export graph signatures (.pt2, torch JSON, our formats).",
     after_help = "Examples:\n  graphsig inspect model.pt2\n  graphsig validate model.pt2\n  graphsig diff old.pt2 new.pt2\n  \
-                  graphsig convert model.pt2 sig.pb\n\nEvery command's contract: docs/cli.md"
+                  graphsig convert model.pt2 sig.pb\n\nEvery command's contract: \
+                  https://github.com/graph-signature/graph-signature/blob/main/docs/cli.md"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -60,8 +70,8 @@ enum Command {
         /// indices folded (`layers.*.mlp`): for large models.
         #[arg(long)]
         summary: bool,
-        /// In an archive holding several models, the one to read (default: `model`, the
-        /// one torch.export.load returns).
+        /// In an archive holding several programs, the one to read (required there; the
+        /// error lists them).
         #[arg(long, value_name = "NAME")]
         model: Option<String>,
         /// The file to read, or `-` for standard input.
@@ -75,8 +85,9 @@ enum Command {
     /// target for lifted state and mutations, persistent for buffers, the argument type
     /// each kind allows, at most one loss) and the graph rules (unique input names, outputs
     /// in torch's order, mutation targets that name an input). Every problem is listed with
-    /// its position and a hint. Exit status: 0 all valid, 1 some invalid, 2 some file could
-    /// not be read.
+    /// its position and a hint. An archive of several programs has each checked. Temporary
+    /// files left beside a file by an interrupted write are reported. Exit status: 0 all
+    /// valid, 1 some invalid, 2 some file could not be read.
     ///
     /// Examples:
     ///   graphsig validate model.pt2
@@ -86,7 +97,7 @@ enum Command {
         /// The files to check (any signature graphsig reads), `-` for standard input.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// In archives holding several models, the one to check.
+        /// In archives holding several programs, the one to check (default: every one).
         #[arg(long, value_name = "NAME")]
         model: Option<String>,
     },
@@ -112,7 +123,7 @@ enum Command {
         /// Print the changes as one JSON object (`{"changes": [...]}`).
         #[arg(long)]
         json: bool,
-        /// In archives holding several models, the one to compare.
+        /// In archives holding several programs, the one to compare (in both files).
         #[arg(long, value_name = "NAME")]
         model: Option<String>,
     },
@@ -125,7 +136,7 @@ enum Command {
     /// an older torch with --target). The input format is recognised by content (archives
     /// too) unless --from is given; the output format comes from --to, else from OUT's
     /// extension (.json → json, .pb/.binpb → proto, .gsig → fbs, .bincode → bincode). `-`
-    /// is standard input or output.
+    /// is standard input or output. OUT may not be IN itself.
     ///
     /// Examples:
     ///   graphsig convert examples/batchnorm.model.json sig.pb
@@ -136,22 +147,33 @@ enum Command {
     Convert {
         /// The file to read, or `-` for standard input.
         input: PathBuf,
-        /// The file to write (atomically), or `-` for standard output.
+        /// The file to write (atomically, keeping its mode and links), or `-` for standard
+        /// output.
         output: PathBuf,
         /// The input format, when content should not decide.
-        #[arg(long, value_name = "FORMAT")]
+        #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
         from: Option<Format>,
         /// The output format, when OUT's extension does not tell.
-        #[arg(long, value_name = "FORMAT")]
+        #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
         to: Option<Format>,
         /// With --to torch-json: the torch release (2.3 to 2.15, e.g. `2.9.1`) or schema
         /// (`8.14`) to write for. What that release cannot hold is refused with the reason.
         #[arg(long, value_name = "VERSION", requires = "to")]
         target: Option<torch_json::TorchTarget>,
-        /// With --to torch-json: write the closest form of what torch would read back
-        /// changed, could not write itself, or has no place for, instead of refusing.
+        /// With --to torch-json: instead of refusing, write the closest form of a spec torch
+        /// would read back changed (a CustomObj user input or output), cannot write itself
+        /// (a SymBool one), or has no field for (a target or persistent flag where torch's
+        /// JSON has none: dropped), and a constant user input as torch 2.3 wrote it (its
+        /// name lost). What the target release has no way to say at all stays refused
+        /// (PARAMETER_MUTATION before 2.9, SymFloat before 2.6, tokens before 2.4).
         #[arg(long, requires = "to")]
         lossy: bool,
+        /// In an archive holding several programs, the one to convert.
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
+        /// Replace OUT even if it is read-only.
+        #[arg(long)]
+        force: bool,
     },
     /// Store a signature inside a .pt2 or .safetensors archive.
     ///
@@ -163,12 +185,15 @@ enum Command {
     /// in a `.pt2` as the record `extra/graph_signature/<model>.json` (torch lists it among
     /// the program's extra files), in a `.safetensors` file as the `graph_signature` entry
     /// of the header's `__metadata__`. Every other
-    /// record, tensor and byte is left as it was; the file is replaced atomically, so it
-    /// is intact if anything fails. torch.export.load and safetensors still load it.
+    /// record, tensor and byte is left as it was; the file is replaced atomically (its mode,
+    /// owner and links kept), so it is intact if anything fails. torch.export.load and
+    /// safetensors still load it. A signature given with --signature must match the
+    /// program's graph (its input and output names, in order) unless --force.
     ///
     /// Examples:
     ///   graphsig embed model.pt2                      # the archive's own signature
     ///   graphsig embed weights.safetensors --signature model.pt2 -o out.safetensors
+    ///   graphsig embed model.pt2 -o - | upload        # to standard output
     #[command(verbatim_doc_comment)]
     Embed {
         /// The archive to embed into (`.pt2` or `.safetensors`).
@@ -177,12 +202,16 @@ enum Command {
         /// archive's own model JSON (for a `.pt2`).
         #[arg(long, value_name = "PATH")]
         signature: Option<PathBuf>,
-        /// The model, in a `.pt2` holding several (default: `model`).
+        /// The program, in a `.pt2` holding several (required there).
         #[arg(long, value_name = "NAME")]
         model: Option<String>,
-        /// Write the result here instead of replacing ARCHIVE.
+        /// Write the result here instead of replacing ARCHIVE (`-`: standard output).
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
+        /// Replace a read-only file, and embed a --signature that does not match the
+        /// program's graph.
+        #[arg(long)]
+        force: bool,
     },
     /// Write out the signature embedded in an archive by `graphsig embed`.
     ///
@@ -193,15 +222,18 @@ enum Command {
     Extract {
         /// The archive (`.pt2` or `.safetensors`).
         archive: PathBuf,
-        /// The model, in a `.pt2` holding several (default: `model`).
+        /// The program, in a `.pt2` holding several embedded signatures (required there).
         #[arg(long, value_name = "NAME")]
         model: Option<String>,
-        /// The format to write: json, proto or bincode.
-        #[arg(long, value_name = "FORMAT", default_value = "json")]
+        /// The format to write: json, proto, fbs, bincode or torch-json.
+        #[arg(long, value_name = "FORMAT", default_value = "json", value_parser = format_parser())]
         to: Format,
         /// The file to write (atomically), or `-` for standard output.
         #[arg(short, long, value_name = "PATH", default_value = "-")]
         output: PathBuf,
+        /// Replace the output file even if it is read-only.
+        #[arg(long)]
+        force: bool,
     },
     /// Copy a framed stream of signatures, validating every frame.
     ///
@@ -216,6 +248,9 @@ enum Command {
         input: PathBuf,
         /// The stream to write (atomically), or `-` for standard output.
         output: PathBuf,
+        /// Replace OUTPUT even if it is read-only.
+        #[arg(long)]
+        force: bool,
     },
     /// Print a shell completion script.
     ///
@@ -232,6 +267,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.writes_files() {
+        remove_temporaries_on_termination();
+    }
     match cli.command {
         Command::Validate { paths, model } => validate(&paths, model.as_deref()),
         Command::Diff { old, new, json, model } => diff(&old, &new, json, model.as_deref()),
@@ -240,6 +278,27 @@ fn main() -> ExitCode {
             Err(failure) => fail(&failure),
         },
     }
+}
+
+impl Command {
+    fn writes_files(&self) -> bool {
+        matches!(self, Command::Convert { .. } | Command::Embed { .. } | Command::Extract { .. } | Command::Stream { .. })
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove the temporary file of a write under way (a write
+/// replacing its file finishes first), then exit as the signal would (128 + its number).
+fn remove_temporaries_on_termination() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // Without the handler the default action still kills the process: a temporary file may
+    // then stay behind, which the next write of that file removes.
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            atomic::abort_pending_writes();
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 /// Reports a failure on standard error; exit status 2.
@@ -251,7 +310,7 @@ fn fail(failure: &Failure) -> ExitCode {
 fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Inspect { json, table, summary, model, path } => {
-            let sig = load(&path, model.as_deref())?;
+            let sig = load(&path, &ReadOptions::model(model.as_deref()))?.signature;
             let text = if json {
                 let mut s = serde_json::to_string_pretty(&sig.accessors()).map_err(|e| e.to_string())?;
                 s.push('\n');
@@ -272,35 +331,10 @@ fn run(command: Command) -> Result<(), Failure> {
             write_stdout(&bytes)
         }
         Command::Validate { .. } | Command::Diff { .. } => unreachable!("handled in main, with their own exit codes"),
-        Command::Embed { archive, signature, model, output } => {
-            let source = signature.as_deref().unwrap_or(&archive);
-            let from_model_json = signature.is_none();
-            let sig =
-                if from_model_json { load_from_model_json(&archive, model.as_deref()) } else { load(source, None) }?;
-            let output = output.as_deref().unwrap_or(&archive);
-            match sniff_path(&archive)? {
-                Kind::Zip => {
-                    let bytes = codec::encode(&sig, Format::Json).map_err(|e| e.to_string())?;
-                    pt2::embed(&archive, output, model.as_deref().unwrap_or("model"), &bytes)
-                }
-                Kind::Safetensors => {
-                    if model.is_some() {
-                        return Err(Failure::Msg(format!("{}: --model applies to .pt2 archives", archive.display())));
-                    }
-                    let bytes = codec::encode(&sig, Format::Json).map_err(|e| e.to_string())?;
-                    let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
-                    safetensors::embed(&archive, output, &text)
-                }
-                Kind::Other => {
-                    return Err(Failure::Msg(format!(
-                        "{}: not a .pt2 archive nor a .safetensors file",
-                        archive.display()
-                    )));
-                }
-            }
-            .map_err(|e| Failure::at(output, e))
+        Command::Embed { archive, signature, model, output, force } => {
+            embed(&archive, signature.as_deref(), model.as_deref(), output.as_deref(), force)
         }
-        Command::Convert { input, output, from, to, target, lossy } => {
+        Command::Convert { input, output, from, to, target, lossy, model, force } => {
             let to = match to.or_else(|| output_format(&output)) {
                 Some(to) => to,
                 None if output == Path::new("-") => {
@@ -308,17 +342,21 @@ fn run(command: Command) -> Result<(), Failure> {
                 }
                 None => {
                     return Err(Failure::Msg(format!(
-                        "{}: cannot tell the output format from the extension; give --to",
+                        "{}: cannot tell the output format from the extension (.json, .pb, .binpb, .gsig, .bincode); \
+                         give --to json|proto|fbs|bincode|torch-json",
                         output.display()
                     )))
                 }
             };
             let sig = match from {
                 Some(from) => {
+                    if model.is_some() {
+                        return Err(Failure::Msg("--model applies to archives, and --from names a document format".to_owned()));
+                    }
                     let bytes = read_all(&input)?;
                     codec::decode(&bytes, from).map_err(|e| Failure::at(&input, e))?
                 }
-                None => load(&input, None)?,
+                None => load(&input, &ReadOptions::model(model.as_deref()))?.signature,
             };
             let bytes = if to == Format::TorchJson {
                 let options = torch_json::WriteOptions { target: target.unwrap_or_default(), lossy };
@@ -329,32 +367,106 @@ fn run(command: Command) -> Result<(), Failure> {
                 codec::encode(&sig, to)
             }
             .map_err(|e| format!("{}: {e}", display(&input)))?;
-            if output == Path::new("-") {
-                write_stdout(&bytes)
-            } else {
-                atomic::write_atomic(&output, |w| Ok(w.write_all(&bytes)?)).map_err(|e| Failure::at(&output, e))
-            }
+            write_output(&output, &[&input], force, &bytes)
         }
-        Command::Extract { archive, model, to, output } => {
-            let sig = match embedded(&archive, model.as_deref())? {
-                Some(sig) => sig,
-                None => {
-                    return Err(Failure::Msg(format!(
-                        "{}: no embedded signature (add one with `graphsig embed {}`)",
-                        archive.display(),
-                        archive.display()
-                    )))
-                }
-            };
-            let bytes = codec::encode(&sig, to).map_err(|e| format!("{}: {e}", archive.display()))?;
-            if output == Path::new("-") {
-                write_stdout(&bytes)
-            } else {
-                atomic::write_atomic(&output, |w| Ok(w.write_all(&bytes)?)).map_err(|e| Failure::at(&output, e))
-            }
+        Command::Extract { archive, model, to, output, force } => {
+            let options = ReadOptions { model, source: Source::Embedded };
+            let sig = load(&archive, &options)?.signature;
+            let bytes = codec::encode(&sig, to).map_err(|e| format!("{}: {e}", display(&archive)))?;
+            write_output(&output, &[&archive], force, &bytes)
         }
-        Command::Stream { input, output } => copy_stream(&input, &output),
+        Command::Stream { input, output, force } => copy_stream(&input, &output, force),
     }
+}
+
+/// Writes `bytes` to standard output (`-`) or, keeping the user's file, to `output`,
+/// refusing to write over one of `inputs`.
+fn write_output(output: &Path, inputs: &[&Path], force: bool, bytes: &[u8]) -> Result<(), Failure> {
+    if output == Path::new("-") {
+        return write_stdout(bytes);
+    }
+    let options = WriteOptions { force, ..WriteOptions::reading(inputs) };
+    atomic::write_file(output, &options, |w| Ok(w.write_all(bytes)?)).map_err(|e| Failure::at(output, e))
+}
+
+/// `embed`: the signature (the archive's own, or `--signature`'s checked against the
+/// program's graph) into the archive, in place, into `-o OUT`, or to standard output.
+fn embed(archive: &Path, signature: Option<&Path>, model: Option<&str>, output: Option<&Path>, force: bool) -> Result<(), Failure> {
+    let target = load(archive, &ReadOptions { model: model.map(str::to_owned), source: Source::Program });
+    let (sig, model) = match (signature, target) {
+        (None, Ok(own)) => (own.signature, own.model),
+        (None, Err(failure)) => match failure.error() {
+            Some(Error::Unrecognized { .. }) if input::is_safetensors(archive) => {
+                return Err(Failure::Msg(format!(
+                    "{}: a .safetensors file has no signature of its own; give one with --signature",
+                    display(archive)
+                )))
+            }
+            _ => return Err(failure),
+        },
+        (Some(source), target) => {
+            let sig = load(source, &ReadOptions::default())?.signature;
+            let model = match target {
+                Ok(own) => {
+                    if !force {
+                        check_matches_program(&sig, &own.signature).map_err(|why| {
+                            Failure::Msg(format!(
+                                "{}: does not match the program in {}: {why}; embed it anyway with --force",
+                                display(source),
+                                display(archive)
+                            ))
+                        })?;
+                    }
+                    own.model
+                }
+                // A .safetensors file has no program to check against.
+                Err(_) if input::is_safetensors(archive) => None,
+                Err(failure) => return Err(failure),
+            };
+            (sig, model)
+        }
+    };
+    let payload = codec::encode(&sig, Format::Json).map_err(|e| e.to_string())?;
+    let output = output.unwrap_or(archive);
+    let to_stdout = output == Path::new("-");
+    let file = File::open(archive).map_err(|e| io_error(archive, e))?;
+    let options = WriteOptions { in_place: true, force, ..WriteOptions::default() };
+    let result = if let Some(model) = model {
+        if to_stdout {
+            pt2::embed_into(BufReader::new(file), &mut io::stdout().lock(), &model, &payload)
+        } else {
+            pt2::embed(archive, output, &model, &payload, &options)
+        }
+    } else {
+        let text = String::from_utf8(payload).expect("our JSON is UTF-8");
+        if to_stdout {
+            let len = file.metadata().map_err(|e| io_error(archive, e))?.len();
+            safetensors::embed_into(BufReader::new(file), len, &mut io::stdout().lock(), &text)
+        } else {
+            safetensors::embed(archive, output, &text, &options)
+        }
+    };
+    result.map_err(|e| Failure::at(if to_stdout { archive } else { output }, e))
+}
+
+/// Whether `sig` names the program's graph inputs and outputs, in order (what its own
+/// signature names: torch names each spec's argument after its graph node).
+fn check_matches_program(sig: &ExportGraphSignature, program: &ExportGraphSignature) -> Result<(), String> {
+    fn names<'s, T>(specs: &'s [T], arg: impl Fn(&'s T) -> &'s graph_signature::ArgumentSpec) -> Vec<&'s str> {
+        specs.iter().map(|s| arg(s)).filter(|a| !matches!(a, graph_signature::ArgumentSpec::Constant { .. })).map(|a| a.name()).collect()
+    }
+    for (what, ours, theirs) in [
+        ("inputs", names(sig.input_specs(), |s| &s.arg), names(program.input_specs(), |s| &s.arg)),
+        ("outputs", names(sig.output_specs(), |s| &s.arg), names(program.output_specs(), |s| &s.arg)),
+    ] {
+        if ours.len() != theirs.len() {
+            return Err(format!("{} graph {what}, the program has {}", ours.len(), theirs.len()));
+        }
+        if let Some(i) = ours.iter().zip(&theirs).position(|(a, b)| a != b) {
+            return Err(format!("graph {what}[{i}] is {:?}, the program's is {:?}", ours[i], theirs[i]));
+        }
+    }
+    Ok(())
 }
 
 /// The format an output file's extension asks for; `.json` is ours (torch's JSON is
@@ -368,25 +480,45 @@ fn output_format(path: &Path) -> Option<Format> {
 fn validate(paths: &[PathBuf], model: Option<&str>) -> ExitCode {
     let mut worst = 0u8;
     for path in paths {
-        let (status, report) = match load(path, model) {
-            Ok(sig) => match sig.lint().as_slice() {
-                [] => {
-                    let (i, o) = (sig.input_specs().len(), sig.output_specs().len());
-                    (0, format!("{}: valid ({i} inputs, {o} outputs)\n", display(path)))
-                }
-                violations => (1, show::render_violations(&display(path), violations)),
-            },
-            // Readable, but breaking the spec rules: every violation was collected.
-            Err(failure) => match failure.invalid() {
-                Some(invalid) => (1, show::render_violations(&display(path), invalid.violations())),
-                None => {
-                    eprintln!("graphsig: error: {failure}");
-                    worst = worst.max(2);
-                    continue;
-                }
-            },
+        let mut report = String::new();
+        for stale in atomic::stale_temporaries(path) {
+            report.push_str(&format!(
+                "{}: note: {} was left by an interrupted write; remove it (the next write of this file does)\n",
+                display(path),
+                stale.display()
+            ));
+        }
+        let reads = match load_all(path, &ReadOptions::model(model)) {
+            Ok(reads) => reads.into_iter().map(Ok).collect(),
+            Err(failure) => vec![Err(failure)],
         };
-        worst = worst.max(status);
+        let several = reads.len() > 1;
+        for read in reads {
+            let (status, text) = match read {
+                Ok(loaded) => {
+                    let label = match (&loaded.model, several) {
+                        (Some(m), true) => format!("{} [model {m}]", display(path)),
+                        _ => display(path),
+                    };
+                    let sig = &loaded.signature;
+                    match sig.lint().as_slice() {
+                        [] => (0, show::render_valid(&label, sig)),
+                        violations => (1, show::render_violations(&label, violations)),
+                    }
+                }
+                // Readable, but breaking the spec rules: every violation was collected.
+                Err(failure) => match failure.invalid() {
+                    Some(invalid) => (1, show::render_violations(&display(path), invalid.violations())),
+                    None => {
+                        eprintln!("graphsig: error: {failure}");
+                        worst = worst.max(2);
+                        continue;
+                    }
+                },
+            };
+            worst = worst.max(status);
+            report.push_str(&text);
+        }
         if let Err(failure) = write_stdout(report.as_bytes()) {
             return fail(&failure);
         }
@@ -396,8 +528,9 @@ fn validate(paths: &[PathBuf], model: Option<&str>) -> ExitCode {
 
 /// `diff`: 0 same, 1 different, 2 trouble.
 fn diff(old: &Path, new: &Path, json: bool, model: Option<&str>) -> ExitCode {
-    let (a, b) = match (load(old, model), load(new, model)) {
-        (Ok(a), Ok(b)) => (a, b),
+    let options = ReadOptions::model(model);
+    let (a, b) = match (load(old, &options), load(new, &options)) {
+        (Ok(a), Ok(b)) => (a.signature, b.signature),
         (Err(failure), _) | (_, Err(failure)) => return fail(&failure),
     };
     let d = graph_signature::diff::diff(&a, &b);
@@ -420,7 +553,7 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
 }
 
 /// Copies a framed stream frame by frame, decoding and validating each, in constant memory.
-fn copy_stream(input: &Path, output: &Path) -> Result<(), Failure> {
+fn copy_stream(input: &Path, output: &Path, force: bool) -> Result<(), Failure> {
     use graph_signature::codec::framed::{FrameReader, FrameWriter};
     let reader: Box<dyn Read> = if input == Path::new("-") {
         Box::new(io::stdin().lock())
@@ -437,6 +570,10 @@ fn copy_stream(input: &Path, output: &Path) -> Result<(), Failure> {
     if output == Path::new("-") {
         copy(&mut io::BufWriter::new(io::stdout().lock())).map_err(|e| Failure::at(input, e))
     } else {
-        atomic::write_atomic(output, |w| copy(w)).map_err(|e| Failure::at(input, e))
+        let options = WriteOptions { force, ..WriteOptions::reading([input]) };
+        atomic::write_file(output, &options, |w| copy(w)).map_err(|e| match e {
+            e @ (Error::Refused { .. } | Error::Io { .. }) => Failure::at(output, e),
+            e => Failure::at(input, e),
+        })
     }
 }
