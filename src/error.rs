@@ -85,8 +85,8 @@ pub enum Error {
     /// An archive holds no program or embedded signature of the name asked for, or holds
     /// several and none was asked for.
     Model(ModelSelection),
-    /// The file is of a kind that can carry a signature but this one carries none: `hint`
-    /// says how to add one.
+    /// The file is of a kind that can carry an embedded signature but this one carries
+    /// none: `hint` says how to add one.
     NoSignature {
         /// What the file is, e.g. `".safetensors file"`.
         kind: &'static str,
@@ -141,7 +141,7 @@ impl fmt::Display for Error {
             Self::Limit { what, size, limit } => write!(f, "{what} is {size}, over the limit of {limit}"),
             Self::Unrecognized { found, accepted } => write!(f, "unrecognised input ({found}); expected {accepted}"),
             Self::Model(m) => m.fmt(f),
-            Self::NoSignature { kind, hint } => write!(f, "this {kind} carries no signature ({hint})"),
+            Self::NoSignature { kind, hint } => write!(f, "this {kind} carries no embedded signature ({hint})"),
             Self::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
             Self::Io { path: Some(p), source } => write!(f, "{}: {source}", p.display()),
             Self::Io { path: None, source } => source.fmt(f),

@@ -18,9 +18,9 @@ pub mod version;
 
 pub use accessors::{AccessorsReport, ExportBackwardSignature, NameMap, UserValue};
 pub use error::UnrepresentableReason;
-pub use read::{read_bytes, read_path};
 pub use error::{Error, ModelSelection, RefusedWrite, ValidationError};
 pub use model::validate::{Rule, SpecRef, Violation};
 pub use model::{
     ArgumentSpec, ArgumentType, ConstantValue, ExportGraphSignature, InputKind, InputSpec, Node, OutputKind, OutputSpec,
 };
+pub use read::{read_bytes, read_path};

@@ -151,10 +151,16 @@ impl ReadOptions {
         file.seek(SeekFrom::Start(0)).map_err(at)?;
         let read = match sniff(&prefix)? {
             Sniffed::Zip => self.from_archive(BufReader::new(file)),
-            Sniffed::Safetensors => self.from_safetensors(safetensors::read_embedded(BufReader::new(file), Some(meta.len()))),
+            Sniffed::Safetensors => {
+                self.from_safetensors(safetensors::read_embedded(BufReader::new(file), Some(meta.len())))
+            }
             Sniffed::Document => {
                 if meta.len() > MAX_DOCUMENT {
-                    return Err(Error::Limit { what: "a signature document".to_owned(), size: meta.len(), limit: MAX_DOCUMENT });
+                    return Err(Error::Limit {
+                        what: "a signature document".to_owned(),
+                        size: meta.len(),
+                        limit: MAX_DOCUMENT,
+                    });
                 }
                 let mut bytes = Vec::with_capacity(meta.len() as usize);
                 file.take(MAX_DOCUMENT + 1).read_to_end(&mut bytes).map_err(at)?;
@@ -171,7 +177,11 @@ impl ReadOptions {
             Sniffed::Safetensors => self.from_safetensors(safetensors::read_embedded(bytes, Some(bytes.len() as u64))),
             Sniffed::Document => {
                 if bytes.len() as u64 > MAX_DOCUMENT {
-                    return Err(Error::Limit { what: "a signature document".to_owned(), size: bytes.len() as u64, limit: MAX_DOCUMENT });
+                    return Err(Error::Limit {
+                        what: "a signature document".to_owned(),
+                        size: bytes.len() as u64,
+                        limit: MAX_DOCUMENT,
+                    });
                 }
                 self.from_document(bytes)
             }
@@ -191,7 +201,11 @@ impl ReadOptions {
         };
         reader.take(limit + 1 - bytes.len() as u64).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > limit {
-            return Err(Error::Limit { what: "the input read from a stream".to_owned(), size: bytes.len() as u64, limit });
+            return Err(Error::Limit {
+                what: "the input read from a stream".to_owned(),
+                size: bytes.len() as u64,
+                limit,
+            });
         }
         self.read_bytes(&bytes)
     }
@@ -224,10 +238,9 @@ impl ReadOptions {
         let mut archive = Archive::new(reader)?;
         let name = match self.source {
             Source::Embedded => pt2::select(archive.embedded_models(), self.model.as_deref()).map_err(|e| match e {
-                Error::Model(ModelSelection::NotFound { available, .. }) if available.is_empty() => Error::NoSignature {
-                    kind: ".pt2 archive",
-                    hint: "add one with `graphsig embed`",
-                },
+                Error::Model(ModelSelection::NotFound { available, .. }) if available.is_empty() => {
+                    Error::NoSignature { kind: ".pt2 archive", hint: "add one with `graphsig embed`" }
+                }
                 other => other,
             })?,
             _ => archive.select_model(self.model.as_deref())?,
@@ -240,7 +253,8 @@ impl ReadOptions {
         let layout = archive.layout().clone();
         if self.source != Source::Program {
             if let Some(bytes) = archive.read_embedded(name)? {
-                let signature = codec::decode(&bytes, Format::Json).map_err(|e| in_record(e, &pt2::embedded_record(&layout, name)))?;
+                let signature = codec::decode(&bytes, Format::Json)
+                    .map_err(|e| in_record(e, &pt2::embedded_record(&layout, name)))?;
                 return Ok(Loaded {
                     signature,
                     kind: FileKind::Archive(layout),
@@ -295,12 +309,18 @@ impl ReadOptions {
         match Format::detect(bytes) {
             Some(Format::TorchJson) => {
                 let read = torch_json::decode(bytes)?;
-                Ok(Loaded { torch_schema_version: read.schema_version, ..Loaded::document(read.signature, Format::TorchJson) })
+                Ok(Loaded {
+                    torch_schema_version: read.schema_version,
+                    ..Loaded::document(read.signature, Format::TorchJson)
+                })
             }
             Some(format) => Ok(Loaded::document(codec::decode(bytes, format)?, format)),
             // JSON of no known shape: torch's reader says what is missing where.
             None if codec::starts_like_json(bytes) => match torch_json::decode(bytes) {
-                Ok(read) => Ok(Loaded { torch_schema_version: read.schema_version, ..Loaded::document(read.signature, Format::TorchJson) }),
+                Ok(read) => Ok(Loaded {
+                    torch_schema_version: read.schema_version,
+                    ..Loaded::document(read.signature, Format::TorchJson)
+                }),
                 Err(e) => Err(e),
             },
             None => Err(Error::Unrecognized {

@@ -149,7 +149,9 @@ fn an_archive_with_several_models_reads_each_and_refuses_to_guess() {
         assert_eq!(read.model.as_deref(), Some(m.name.as_str()));
     }
     let err = graph_signature::read_path(&archive).unwrap_err();
-    assert!(matches!(&err, Error::Model(ModelSelection::Ambiguous { available }) if available == &["decoder", "encoder"]));
+    assert!(
+        matches!(&err, Error::Model(ModelSelection::Ambiguous { available }) if available == &["decoder", "encoder"])
+    );
     assert_eq!(err.to_string(), "the archive holds 2 models (decoder, encoder); choose one with --model");
     let err = ReadOptions::model(Some("nope")).read_path(&archive).unwrap_err();
     assert_eq!(err.to_string(), "no model named \"nope\"; the archive holds decoder, encoder");

@@ -81,11 +81,7 @@ pub fn io_error(path: &Path, e: io::Error) -> Failure {
 
 /// Reads a signature from any file graphsig knows, or standard input (`-`).
 pub fn load(path: &Path, options: &ReadOptions) -> Result<Loaded, Failure> {
-    let read = if path == Path::new("-") {
-        options.read_from(io::stdin().lock())
-    } else {
-        options.read_path(path)
-    };
+    let read = if path == Path::new("-") { options.read_from(io::stdin().lock()) } else { options.read_path(path) };
     read.map_err(|e| Failure::at(path, e))
 }
 

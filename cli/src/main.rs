@@ -282,7 +282,10 @@ fn main() -> ExitCode {
 
 impl Command {
     fn writes_files(&self) -> bool {
-        matches!(self, Command::Convert { .. } | Command::Embed { .. } | Command::Extract { .. } | Command::Stream { .. })
+        matches!(
+            self,
+            Command::Convert { .. } | Command::Embed { .. } | Command::Extract { .. } | Command::Stream { .. }
+        )
     }
 }
 
@@ -351,7 +354,9 @@ fn run(command: Command) -> Result<(), Failure> {
             let sig = match from {
                 Some(from) => {
                     if model.is_some() {
-                        return Err(Failure::Msg("--model applies to archives, and --from names a document format".to_owned()));
+                        return Err(Failure::Msg(
+                            "--model applies to archives, and --from names a document format".to_owned(),
+                        ));
                     }
                     let bytes = read_all(&input)?;
                     codec::decode(&bytes, from).map_err(|e| Failure::at(&input, e))?
@@ -391,7 +396,13 @@ fn write_output(output: &Path, inputs: &[&Path], force: bool, bytes: &[u8]) -> R
 
 /// `embed`: the signature (the archive's own, or `--signature`'s checked against the
 /// program's graph) into the archive, in place, into `-o OUT`, or to standard output.
-fn embed(archive: &Path, signature: Option<&Path>, model: Option<&str>, output: Option<&Path>, force: bool) -> Result<(), Failure> {
+fn embed(
+    archive: &Path,
+    signature: Option<&Path>,
+    model: Option<&str>,
+    output: Option<&Path>,
+    force: bool,
+) -> Result<(), Failure> {
     let target = load(archive, &ReadOptions { model: model.map(str::to_owned), source: Source::Program });
     let (sig, model) = match (signature, target) {
         (None, Ok(own)) => (own.signature, own.model),
@@ -453,7 +464,12 @@ fn embed(archive: &Path, signature: Option<&Path>, model: Option<&str>, output: 
 /// signature names: torch names each spec's argument after its graph node).
 fn check_matches_program(sig: &ExportGraphSignature, program: &ExportGraphSignature) -> Result<(), String> {
     fn names<'s, T>(specs: &'s [T], arg: impl Fn(&'s T) -> &'s graph_signature::ArgumentSpec) -> Vec<&'s str> {
-        specs.iter().map(|s| arg(s)).filter(|a| !matches!(a, graph_signature::ArgumentSpec::Constant { .. })).map(|a| a.name()).collect()
+        specs
+            .iter()
+            .map(|s| arg(s))
+            .filter(|a| !matches!(a, graph_signature::ArgumentSpec::Constant { .. }))
+            .map(|a| a.name())
+            .collect()
     }
     for (what, ours, theirs) in [
         ("inputs", names(sig.input_specs(), |s| &s.arg), names(program.input_specs(), |s| &s.arg)),

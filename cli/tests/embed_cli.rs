@@ -27,14 +27,27 @@ fn inspect_prefers_the_embedded_signature_and_extract_writes_it() {
     let target = fixtures_dir().join("archives/torch-2.15.0/linear.pt2");
     let other = fixtures_dir().join("archives/torch-2.15.0/buffers.pt2");
     let out = dir.join("linear.pt2");
-    let run = graphsig(&[
-        "embed".as_ref(),
-        target.as_os_str(),
-        "--signature".as_ref(),
-        other.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let embed_other = |force: bool| {
+        let mut args = vec![
+            "embed".as_ref(),
+            target.as_os_str(),
+            "--signature".as_ref(),
+            other.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ];
+        if force {
+            args.push("--force".as_ref());
+        }
+        graphsig(&args)
+    };
+    // Another program's signature does not match this graph: refused, nothing written.
+    let run = embed_other(false);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("does not match the program") && err.contains("--force"), "{err}");
+    assert!(!out.exists());
+    let run = embed_other(true);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let inspected = graphsig(&["inspect".as_ref(), out.as_os_str()]);
     let of_other = graphsig(&["inspect".as_ref(), other.as_os_str()]);
@@ -70,4 +83,3 @@ fn extract_without_an_embedded_signature_says_how_to_add_one() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("no embedded signature") && err.contains("graphsig embed"), "{err}");
 }
-

@@ -148,7 +148,11 @@ impl<R: Read + Seek> Archive<R> {
             if archive.models.is_empty() {
                 return Err(match kind {
                     Some(kind) => Error::Unrecognized { found: kind.to_owned(), accepted: ACCEPTED },
-                    None => Error::decode(FORMAT, format!("{root}/models/"), "the archive holds no program (no models/<name>.json record)"),
+                    None => Error::decode(
+                        FORMAT,
+                        format!("{root}/models/"),
+                        "the archive holds no program (no models/<name>.json record)",
+                    ),
                 });
             }
         }
@@ -204,7 +208,10 @@ impl<R: Read + Seek> Archive<R> {
     /// The record holding program `name`'s JSON.
     pub fn model_record(&self, name: &str) -> Result<String, Error> {
         if !self.models.iter().any(|m| m == name) {
-            return Err(Error::Model(ModelSelection::NotFound { wanted: name.to_owned(), available: self.models.clone() }));
+            return Err(Error::Model(ModelSelection::NotFound {
+                wanted: name.to_owned(),
+                available: self.models.clone(),
+            }));
         }
         Ok(match &self.layout {
             Layout::LegacyZip => LEGACY_MODEL_RECORD.to_owned(),
@@ -243,11 +250,9 @@ pub(crate) const ACCEPTED: &str = "a .pt2 written by torch.export.save, torch's 
 /// The program `wanted` among `available`, or the only one; see [`Archive::select_model`].
 pub fn select<'a>(available: &'a [String], wanted: Option<&str>) -> Result<&'a str, Error> {
     match wanted {
-        Some(w) => available
-            .iter()
-            .find(|m| *m == w)
-            .map(String::as_str)
-            .ok_or_else(|| Error::Model(ModelSelection::NotFound { wanted: w.to_owned(), available: available.to_vec() })),
+        Some(w) => available.iter().find(|m| *m == w).map(String::as_str).ok_or_else(|| {
+            Error::Model(ModelSelection::NotFound { wanted: w.to_owned(), available: available.to_vec() })
+        }),
         None => match available {
             [only] => Ok(only),
             _ => Err(Error::Model(if available.is_empty() {
@@ -286,7 +291,11 @@ fn layout_of(names: &[&str]) -> Result<Layout, Error> {
             Some(kind) => Error::Unrecognized { found: kind.to_owned(), accepted: ACCEPTED },
             None => match result {
                 Err(e) => e,
-                Ok(root) => Error::decode(FORMAT, format!("{root}/archive_format"), "record not found: a zip, but not one torch.export.save wrote"),
+                Ok(root) => Error::decode(
+                    FORMAT,
+                    format!("{root}/archive_format"),
+                    "record not found: a zip, but not one torch.export.save wrote",
+                ),
             },
         }),
     }
@@ -295,7 +304,8 @@ fn layout_of(names: &[&str]) -> Result<Layout, Error> {
 /// What a zip that is not an exported program is, from its record names.
 fn zip_kind(names: &[&str]) -> Option<&'static str> {
     let under_root = |suffix: &str| names.iter().any(|n| n.split_once('/').is_some_and(|(_, rest)| rest == suffix));
-    let under_root_dir = |dir: &str| names.iter().any(|n| n.split_once('/').is_some_and(|(_, rest)| rest.starts_with(dir)));
+    let under_root_dir =
+        |dir: &str| names.iter().any(|n| n.split_once('/').is_some_and(|(_, rest)| rest.starts_with(dir)));
     if under_root_dir("data/aotinductor/") {
         Some("an AOTInductor package (torch._inductor.aoti_compile_and_package): compiled code and weights, no signature")
     } else if under_root("constants.pkl") && under_root_dir("code/") {
@@ -364,7 +374,12 @@ pub fn embed(
 
 /// Writes to `output` the archive read from `input` with `payload` embedded for program
 /// `model`, as [`embed`] does to a file (for standard output, or a buffer).
-pub fn embed_into<R: Read + Seek, W: Write>(mut input: R, output: &mut W, model: &str, payload: &[u8]) -> Result<(), Error> {
+pub fn embed_into<R: Read + Seek, W: Write>(
+    mut input: R,
+    output: &mut W,
+    model: &str,
+    payload: &[u8],
+) -> Result<(), Error> {
     let record = embed_target(&mut input, model)?;
     zipfile::append_record(&mut input, output, &record, payload)
 }

@@ -41,7 +41,11 @@ fn read_header<R: Read>(reader: &mut R, file_len: Option<u64>) -> Result<Header,
     reader.read_exact(&mut prefix).map_err(|e| truncated(e, "the 8-byte header length"))?;
     let len = u64::from_le_bytes(prefix);
     if len > MAX_HEADER_SIZE {
-        return Err(Error::Limit { what: "the safetensors header length".to_owned(), size: len, limit: MAX_HEADER_SIZE });
+        return Err(Error::Limit {
+            what: "the safetensors header length".to_owned(),
+            size: len,
+            limit: MAX_HEADER_SIZE,
+        });
     }
     if let Some(file_len) = file_len {
         if len.checked_add(8).is_none_or(|end| end > file_len) {
@@ -133,7 +137,12 @@ pub fn read_embedded<R: Read>(mut reader: R, file_len: Option<u64>) -> Result<Op
 /// unchanged. The write keeps the user's file ([`atomic`](super::atomic)). A header that
 /// would grow past [`MAX_HEADER_SIZE`] (which safetensors readers refuse) is
 /// [`Error::TooLarge`], and nothing is written.
-pub fn embed(input: impl AsRef<Path>, output: impl AsRef<Path>, text: &str, options: &WriteOptions) -> Result<(), Error> {
+pub fn embed(
+    input: impl AsRef<Path>,
+    output: impl AsRef<Path>,
+    text: &str,
+    options: &WriteOptions,
+) -> Result<(), Error> {
     let (input, output) = (input.as_ref(), output.as_ref());
     let file = File::open(input).map_err(|e| Error::from(e).with_path(input))?;
     let file_len = file.metadata().map_err(|e| Error::from(e).with_path(input))?.len();
@@ -186,7 +195,13 @@ fn embedded_header<R: Read>(reader: &mut R, file_len: u64, text: &str) -> Result
     Ok((out, file_len - 8 - header.len))
 }
 
-fn write_embedded<R: Read>(reader: &mut R, w: &mut dyn Write, header: &[u8], data_len: u64, input: &Path) -> Result<(), Error> {
+fn write_embedded<R: Read>(
+    reader: &mut R,
+    w: &mut dyn Write,
+    header: &[u8],
+    data_len: u64,
+    input: &Path,
+) -> Result<(), Error> {
     w.write_all(header)?;
     let copied = io::copy(reader, w)?;
     if copied != data_len {

@@ -90,7 +90,10 @@ impl ExportGraphSignature {
     /// How many constant inputs have no name: torch 2.2 and 2.3 wrote them so. The
     /// unique-name rule of [`lint`](Self::lint) passes over them.
     pub fn unnamed_constant_inputs(&self) -> usize {
-        self.input_specs.iter().filter(|s| matches!(s.arg, ArgumentSpec::Constant { ref name, .. } if name.is_empty())).count()
+        self.input_specs
+            .iter()
+            .filter(|s| matches!(s.arg, ArgumentSpec::Constant { ref name, .. } if name.is_empty()))
+            .count()
     }
 
     /// The input specs, in graph-placeholder order.

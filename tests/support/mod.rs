@@ -12,7 +12,11 @@ use serde_json::Value;
 /// The repository's root: the library's package folder, also from the tests of `cli/`.
 pub fn repo_root() -> PathBuf {
     let package = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if package.join("Cargo.lock").exists() { package.to_path_buf() } else { package.parent().unwrap().to_path_buf() }
+    if package.join("Cargo.lock").exists() {
+        package.to_path_buf()
+    } else {
+        package.parent().unwrap().to_path_buf()
+    }
 }
 
 pub fn fixtures_dir() -> PathBuf {
