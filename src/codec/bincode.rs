@@ -113,7 +113,8 @@ enum WireConstant {
     String(String),
 }
 
-/// Encodes `sig` at the current schema version. Deterministic.
+/// Encodes `sig` at the current schema version. Deterministic. A signature whose body would
+/// exceed [`MAX_BODY`] (which the reader refuses) is [`Error::TooLarge`].
 pub fn encode(sig: &ExportGraphSignature) -> Result<Vec<u8>, Error> {
     let body = Body {
         input_specs: sig.input_specs().iter().map(input_to_wire).collect(),
@@ -128,6 +129,10 @@ pub fn encode(sig: &ExportGraphSignature) -> Result<Vec<u8>, Error> {
     // Encoding these types into a Vec only fails past the size limit.
     let encoded = ::bincode::serde::encode_to_vec(&body, wire_config())
         .map_err(|e| Error::from(std::io::Error::other(format!("bincode encoding failed: {e}"))))?;
+    // The reader refuses a body over MAX_BODY: never write one.
+    if encoded.len() > MAX_BODY {
+        return Err(Error::TooLarge { format: FORMAT, size: encoded.len() as u64, limit: MAX_BODY as u64 });
+    }
     out.extend_from_slice(&encoded);
     Ok(out)
 }

@@ -30,6 +30,24 @@ pub mod json;
 pub mod proto;
 pub mod torch_json;
 
+/// The most specs (inputs and outputs together) a decoder builds: four times the lifted
+/// state of the largest checkpoints (a million tensors). A document declaring more is
+/// [`Error::Limit`] before any spec is built, so a small document of empty specs cannot
+/// take gigabytes to decode.
+pub const MAX_SPECS: u64 = 4_000_000;
+
+/// Refuses a spec count over [`MAX_SPECS`].
+pub(crate) fn check_spec_count(format: &'static str, specs: u64) -> Result<(), Error> {
+    if specs > MAX_SPECS {
+        return Err(Error::Limit {
+            what: format!("the number of specs in a {format} document"),
+            size: specs,
+            limit: MAX_SPECS,
+        });
+    }
+    Ok(())
+}
+
 /// A format a signature is read from and written to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -53,8 +53,10 @@ pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
     wire::encode(sig)
 }
 
-/// Decodes protobuf bytes of a `SignatureDocument`.
+/// Decodes protobuf bytes of a `SignatureDocument`. A document of more than
+/// [`MAX_SPECS`](super::MAX_SPECS) specs is refused before any is built.
 pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
+    super::check_spec_count(FORMAT, wire::count_specs(bytes))?;
     // One pass straight into the model for canonical bytes; prost decides everything else.
     match wire::decode(bytes) {
         Some(sig) => Ok(sig),

@@ -300,6 +300,48 @@ fn signature(buf: &[u8]) -> Option<ExportGraphSignature> {
     ExportGraphSignature::new(inputs, outputs).ok()
 }
 
+/// Skips one field's value of wire type `wire_type`; `None` when it does not parse.
+fn skip(wire: &mut Wire<'_>, wire_type: u8) -> Option<()> {
+    match wire_type {
+        VARINT => wire.varint().map(drop),
+        FIXED64 => wire.fixed64().map(drop),
+        LEN => wire.bytes().map(drop),
+        5 => {
+            let (_, tail) = wire.buf.split_first_chunk::<4>()?;
+            wire.buf = tail;
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+/// How many input and output specs a `SignatureDocument` holds, counted without decoding
+/// them, over every `signature` field (protobuf merges repeated ones) as far as the bytes
+/// parse: checked against the limit before any decoder builds them.
+pub(super) fn count_specs(bytes: &[u8]) -> u64 {
+    let mut count = 0u64;
+    let mut doc = Wire { buf: bytes };
+    while let Ok(Some((number, wire_type))) = doc.tag() {
+        if (number, wire_type) != (20, LEN) {
+            if skip(&mut doc, wire_type).is_none() {
+                break;
+            }
+            continue;
+        }
+        let Some(body) = doc.bytes() else { break };
+        let mut sig = Wire { buf: body };
+        while let Ok(Some((number, wire_type))) = sig.tag() {
+            if wire_type == LEN && (number == 10 || number == 20) {
+                count += 1;
+            }
+            if skip(&mut sig, wire_type).is_none() {
+                break;
+            }
+        }
+    }
+    count
+}
+
 /// The signature of a `SignatureDocument`, or `None` when the prost path must decide.
 pub(super) fn decode(bytes: &[u8]) -> Option<ExportGraphSignature> {
     let (mut v, mut sig) = (None, None);

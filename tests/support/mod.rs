@@ -9,6 +9,8 @@ use graph_signature::{
 };
 use serde_json::Value;
 
+pub mod hostile;
+
 /// The repository's root: the library's package folder, also from the tests of `cli/`.
 pub fn repo_root() -> PathBuf {
     let package = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -117,8 +119,14 @@ pub fn torch_archives() -> Vec<PathBuf> {
 }
 
 /// The `graphsig` binary: cargo builds it for the tests of its own package (`cli/`).
-pub fn graphsig_bin() -> &'static str {
-    option_env!("CARGO_BIN_EXE_graphsig").expect("the graphsig binary is known to the cli package's tests only")
+/// `GRAPHSIG_TEST_BIN` runs the tests against another build (e.g. an older release, to see
+/// which of them it fails).
+pub fn graphsig_bin() -> String {
+    std::env::var("GRAPHSIG_TEST_BIN").unwrap_or_else(|_| {
+        option_env!("CARGO_BIN_EXE_graphsig")
+            .expect("the graphsig binary is known to the cli package's tests only")
+            .to_owned()
+    })
 }
 
 /// Runs the `graphsig` binary with `args` and `stdin` (RUST_BACKTRACE set, so a panic

@@ -142,20 +142,23 @@ pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
     let top = Path::Root;
     let in_path = Path::Field(&top, "inputs");
     let out_path = Path::Field(&top, "outputs");
-    let inputs = root
-        .inputs()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| input_from_fb(s, Path::Index(&in_path, i)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let outputs = root
-        .outputs()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| output_from_fb(s, Path::Index(&out_path, i)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (fb_inputs, fb_outputs) = (root.inputs().unwrap_or_default(), root.outputs().unwrap_or_default());
+    super::check_spec_count(FORMAT, (fb_inputs.len() + fb_outputs.len()) as u64)?;
+    // Tables and strings may be shared between specs: the text decoded is budgeted, so a
+    // small buffer cannot decode into gigabytes.
+    let mut budget = TextBudget::for_buffer(bytes.len());
+    let mut inputs = Vec::with_capacity(fb_inputs.len());
+    for (i, s) in fb_inputs.iter().enumerate() {
+        let spec = input_from_fb(s, Path::Index(&in_path, i))?;
+        budget.spend(&spec.arg, &spec.target)?;
+        inputs.push(spec);
+    }
+    let mut outputs = Vec::with_capacity(fb_outputs.len());
+    for (i, s) in fb_outputs.iter().enumerate() {
+        let spec = output_from_fb(s, Path::Index(&out_path, i))?;
+        budget.spend(&spec.arg, &spec.target)?;
+        outputs.push(spec);
+    }
     let sig = ExportGraphSignature::new(inputs, outputs)?;
     let want = Indexes::of(&sig);
     for (name, stored, want) in [
@@ -166,6 +169,38 @@ pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
         check_index(name, stored, want)?;
     }
     Ok(sig)
+}
+
+/// How much text (names, targets, classes, string constants) a buffer may decode into:
+/// four times its own size, and 1 MiB whatever its size. A writer that shares strings
+/// between specs and indexes stays far below; a buffer whose specs all point at one long
+/// string does not.
+struct TextBudget {
+    spent: u64,
+    limit: u64,
+}
+
+impl TextBudget {
+    fn for_buffer(len: usize) -> Self {
+        Self { spent: 0, limit: (4 * len as u64).max(1 << 20) }
+    }
+
+    fn spend(&mut self, arg: &ArgumentSpec, target: &Option<String>) -> Result<(), Error> {
+        let extra = match arg {
+            ArgumentSpec::CustomObj { class_fqn, .. } => class_fqn.len(),
+            ArgumentSpec::Constant { value: ConstantValue::String(v), .. } => v.len(),
+            _ => 0,
+        };
+        self.spent += (arg.name().len() + extra + target.as_deref().map_or(0, str::len)) as u64;
+        if self.spent > self.limit {
+            return Err(Error::Limit {
+                what: "the text a fbs buffer decodes into (strings shared between specs count each time)".to_owned(),
+                size: self.spent,
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The three key-sorted indexes: key → position of the last spec with that key.
