@@ -150,9 +150,9 @@ impl ReadOptions {
         (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut prefix).map_err(at)?;
         file.seek(SeekFrom::Start(0)).map_err(at)?;
         let read = match sniff(&prefix)? {
-            Sniffed::Zip => self.from_archive(BufReader::new(file)),
+            Sniffed::Zip => self.read_archive(BufReader::new(file)),
             Sniffed::Safetensors => {
-                self.from_safetensors(safetensors::read_embedded(BufReader::new(file), Some(meta.len())))
+                self.read_safetensors(safetensors::read_embedded(BufReader::new(file), Some(meta.len())))
             }
             Sniffed::Document => {
                 if meta.len() > MAX_DOCUMENT {
@@ -164,7 +164,7 @@ impl ReadOptions {
                 }
                 let mut bytes = Vec::with_capacity(meta.len() as usize);
                 file.take(MAX_DOCUMENT + 1).read_to_end(&mut bytes).map_err(at)?;
-                self.from_document(&bytes)
+                self.read_document(&bytes)
             }
         };
         read.map_err(|e| e.with_path(path))
@@ -173,8 +173,8 @@ impl ReadOptions {
     /// The signature in `bytes`.
     pub fn read_bytes(&self, bytes: &[u8]) -> Result<Loaded, Error> {
         match sniff(&bytes[..bytes.len().min(SNIFF_LEN)])? {
-            Sniffed::Zip => self.from_archive(Cursor::new(bytes)),
-            Sniffed::Safetensors => self.from_safetensors(safetensors::read_embedded(bytes, Some(bytes.len() as u64))),
+            Sniffed::Zip => self.read_archive(Cursor::new(bytes)),
+            Sniffed::Safetensors => self.read_safetensors(safetensors::read_embedded(bytes, Some(bytes.len() as u64))),
             Sniffed::Document => {
                 if bytes.len() as u64 > MAX_DOCUMENT {
                     return Err(Error::Limit {
@@ -183,7 +183,7 @@ impl ReadOptions {
                         limit: MAX_DOCUMENT,
                     });
                 }
-                self.from_document(bytes)
+                self.read_document(bytes)
             }
         }
     }
@@ -231,10 +231,10 @@ impl ReadOptions {
             Source::Embedded => archive.embedded_models().to_vec(),
             _ => archive.models().to_vec(),
         };
-        names.iter().map(|name| self.from_program(&mut archive, name).map_err(|e| e.with_path(path))).collect()
+        names.iter().map(|name| self.read_program(&mut archive, name).map_err(|e| e.with_path(path))).collect()
     }
 
-    fn from_archive<R: Read + Seek>(&self, reader: R) -> Result<Loaded, Error> {
+    fn read_archive<R: Read + Seek>(&self, reader: R) -> Result<Loaded, Error> {
         let mut archive = Archive::new(reader)?;
         let name = match self.source {
             Source::Embedded => pt2::select(archive.embedded_models(), self.model.as_deref()).map_err(|e| match e {
@@ -246,10 +246,10 @@ impl ReadOptions {
             _ => archive.select_model(self.model.as_deref())?,
         }
         .to_owned();
-        self.from_program(&mut archive, &name)
+        self.read_program(&mut archive, &name)
     }
 
-    fn from_program<R: Read + Seek>(&self, archive: &mut Archive<R>, name: &str) -> Result<Loaded, Error> {
+    fn read_program<R: Read + Seek>(&self, archive: &mut Archive<R>, name: &str) -> Result<Loaded, Error> {
         let layout = archive.layout().clone();
         if self.source != Source::Program {
             if let Some(bytes) = archive.read_embedded(name)? {
@@ -277,7 +277,7 @@ impl ReadOptions {
         })
     }
 
-    fn from_safetensors(&self, text: Result<Option<String>, Error>) -> Result<Loaded, Error> {
+    fn read_safetensors(&self, text: Result<Option<String>, Error>) -> Result<Loaded, Error> {
         if let Some(wanted) = &self.model {
             return Err(Error::Model(ModelSelection::NotAnArchive { wanted: wanted.clone() }));
         }
@@ -296,7 +296,7 @@ impl ReadOptions {
         Ok(Loaded { signature, kind: FileKind::Safetensors, model: None, embedded: true, torch_schema_version: None })
     }
 
-    fn from_document(&self, bytes: &[u8]) -> Result<Loaded, Error> {
+    fn read_document(&self, bytes: &[u8]) -> Result<Loaded, Error> {
         if let Some(wanted) = &self.model {
             return Err(Error::Model(ModelSelection::NotAnArchive { wanted: wanted.clone() }));
         }

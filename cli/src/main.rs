@@ -466,7 +466,7 @@ fn check_matches_program(sig: &ExportGraphSignature, program: &ExportGraphSignat
     fn names<'s, T>(specs: &'s [T], arg: impl Fn(&'s T) -> &'s graph_signature::ArgumentSpec) -> Vec<&'s str> {
         specs
             .iter()
-            .map(|s| arg(s))
+            .map(arg)
             .filter(|a| !matches!(a, graph_signature::ArgumentSpec::Constant { .. }))
             .map(|a| a.name())
             .collect()

@@ -358,7 +358,7 @@ mod tests {
         fs::write(&dead, b"left by a killed run").unwrap();
         fs::write(&live, b"ours, in use").unwrap();
         if cfg!(target_os = "linux") {
-            assert_eq!(stale_temporaries(&dest), [dead.clone()]);
+            assert_eq!(stale_temporaries(&dest), std::slice::from_ref(&dead));
             write_file(&dest, &WriteOptions::default(), |w| Ok(w.write_all(b"y")?)).unwrap();
             assert!(!dead.exists() && live.exists());
         }

@@ -155,7 +155,7 @@ pub fn pt2_with_models(n: usize, model_json: &[u8]) -> Vec<u8> {
 /// (two bytes each).
 pub fn proto_of_empty_specs(n: usize) -> Vec<u8> {
     let body: Vec<u8> = std::iter::repeat_n([0x52u8, 0x00], n).flatten().collect();
-    let mut out = vec![0x52, 0x02, 0x08, 0x01]; // schema_version { major: 1 }
+    let mut out = vec![0x52, 0x02, 0x50, 0x01]; // schema_version { major (field 10): 1 }
     out.push(0xa2); // field 20, length-delimited: two-byte tag
     out.push(0x01);
     let mut len = body.len() as u64;

@@ -121,6 +121,9 @@ pub fn torch_archives() -> Vec<PathBuf> {
 /// The `graphsig` binary: cargo builds it for the tests of its own package (`cli/`).
 /// `GRAPHSIG_TEST_BIN` runs the tests against another build (e.g. an older release, to see
 /// which of them it fails).
+// The module is shared with the library's tests, where cargo defines no binary: `env!`
+// would not compile there.
+#[allow(clippy::option_env_unwrap)]
 pub fn graphsig_bin() -> String {
     std::env::var("GRAPHSIG_TEST_BIN").unwrap_or_else(|_| {
         option_env!("CARGO_BIN_EXE_graphsig")
