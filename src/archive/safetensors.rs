@@ -11,7 +11,6 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
 use indexmap::IndexMap;
-use serde::de::{Deserializer as _, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::atomic::{write_file, WriteOptions};
@@ -69,26 +68,8 @@ fn read_header<R: Read>(reader: &mut R, file_len: Option<u64>) -> Result<Header,
 /// The header's entries in order, each value borrowed as raw JSON: no value tree is built,
 /// whatever the header holds.
 fn entries(json: &[u8]) -> Result<Vec<(String, &RawValue)>, Error> {
-    struct Entries;
-    impl<'de> Visitor<'de> for Entries {
-        type Value = Vec<(String, &'de RawValue)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
-                if out.len() == MAX_HEADER_ENTRIES {
-                    return Err(serde::de::Error::custom(format!("more than {MAX_HEADER_ENTRIES} entries")));
-                }
-                out.push((key, value));
-            }
-            Ok(out)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let found = de.deserialize_map(Entries).and_then(|e| de.end().map(|()| e));
-    found.map_err(|e| Error::decode(FORMAT, "header", e.to_string()))
+    let text = std::str::from_utf8(json).map_err(|e| Error::decode(FORMAT, "header", format!("not UTF-8: {e}")))?;
+    crate::json_util::raw_members(text, MAX_HEADER_ENTRIES).map_err(|e| Error::decode(FORMAT, "header", e.to_string()))
 }
 
 fn truncated(e: io::Error, what: &str) -> Error {

@@ -209,7 +209,7 @@ fn is_all_members_encoding(sig: &Map<String, Value>) -> bool {
 /// torch ≤ 2.6 wrote non-finite floats as the bare tokens `Infinity`, `-Infinity` and
 /// `NaN`, which are not JSON; quotes them (outside strings) so they read like the
 /// `"Infinity"` strings later versions write. `None` when there is none.
-fn quote_bare_non_finite(bytes: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn quote_bare_non_finite(bytes: &[u8]) -> Option<Vec<u8>> {
     const TOKENS: [&[u8]; 3] = [b"-Infinity", b"Infinity", b"NaN"];
     let mut out: Option<Vec<u8>> = None;
     let (mut i, mut copied, mut in_string) = (0, 0, false);
