@@ -106,12 +106,12 @@ ensure_venv() { # ensure_venv VERSION -> prints the python path
     log "creating $venv (torch==$v, $(numpy_for "$v"), Python $BASE_PY_VERSION)"
     rm -rf "$venv"
     "$UV" venv -q --python "$BASE_PY" "$venv" || { unlock; die "uv venv $venv failed"; }
-    # shellcheck disable=SC2046
     if ! "$UV" pip install --python "$venv/bin/python" --link-mode hardlink \
             --exclude-newer "$EXCLUDE_NEWER" \
             "torch==$v" "$(numpy_for "$v")" "$SAFETENSORS" "$PACKAGING" >&2; then
+        rm -rf "$venv"
         unlock
-        die "installing torch==$v into $venv failed"
+        die "installing torch==$v into $venv failed (see uv's message above)"
     fi
     if ! "$venv/bin/python" - "$v" >&2 <<'PY'
 import sys
@@ -124,6 +124,7 @@ print(f"torch-venvs: ok: torch {torch.__version__}, numpy {numpy.__version__}, "
       f"safetensors {safetensors.__version__}, packaging {packaging.__version__}")
 PY
     then
+        rm -rf "$venv"
         unlock
         die "torch $v does not import in $venv"
     fi
