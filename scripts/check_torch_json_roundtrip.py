@@ -3,15 +3,15 @@
 
 Run from the repository root:
 
-    python3 scripts/check_torch_json_roundtrip.py [--torch-python PATH ...]
+    python3 scripts/check_torch_json_roundtrip.py [VERSION ...]      (default: 2.15.0)
 
 1. Encodes every torch 2.15 fixture (``tests/fixtures/torch-2.15/*/specs.json``, torch's
    own in-memory specs) for every torch release 2.3 to 2.15 with our writer
    (``cargo test --test torch_json_write -- --ignored dump_for_torch``), strict and
    lossy.
-2. For every Python that has torch (``--torch-python``, else ``$GRAPHSIG_TORCH_PYTHONS``
-   separated by ``:``, else ``/work/venvs/*/bin/python``, else ``python3``), loads the
-   bytes written for that torch's release with torch's own deserializer:
+2. For every torch release asked for (its pinned venv from ``scripts/torch-venvs.sh``,
+   made when missing), loads the bytes written for that release with torch's own
+   deserializer:
    ``_dict_to_dataclass(GraphSignature, json.loads(bytes))`` then
    ``GraphModuleDeserializer().deserialize_signature(...)``, and compares the result with
    the fixture's specs (kind, argument type, name, value, target, persistent). For torch
@@ -27,12 +27,15 @@ save/load loses it too; ``str()`` is then not compared), and torch 2.3's
 
 Refused encodings are listed (they are the writer's documented refusals); the lossy forms
 are reported with what torch makes of them, and do not fail the check (they are lossy by
-definition). Exit status 0 when every non-lossy file matched, 1 otherwise. When no Python
-with torch is found it prints ``skipped: torch not installed`` and exits 0.
+definition). Every non-lossy file torch read is one check. Per release it prints
+``json round trip torch <VERSION>: N checks, P passed, F failed``, and at the end
+``N passed, M failed`` over all releases. Exit status 0 when every check passed; 1 when any
+failed, when a release cannot be installed or torch does not import (never a skip), or
+when a release from 2.3 on has no file of ours to read. Releases before 2.3 predate the
+writer's oldest target: they run no check and say so (``0 checks: ...``).
 """
 
 import argparse
-import glob
 import json
 import math
 import os
@@ -185,41 +188,74 @@ def worker(dump_dir):
 # ----------------------------------------------------------------------------- driver
 
 
-def torch_pythons(explicit):
-    if explicit:
-        candidates = explicit
-    elif os.environ.get("GRAPHSIG_TORCH_PYTHONS"):
-        candidates = os.environ["GRAPHSIG_TORCH_PYTHONS"].split(":")
-    else:
-        candidates = sorted(glob.glob("/work/venvs/*/bin/python")) + [sys.executable]
-    found, seen = [], set()
-    for py in candidates:
-        try:
-            version = subprocess.run(
-                [py, "-c", "import torch; print(torch.__version__)"],
-                capture_output=True, text=True, timeout=300,
-            )
-        except (OSError, subprocess.TimeoutExpired):
+def torch_python(version):
+    """The python of `version`'s pinned venv (scripts/torch-venvs.sh); raises when it
+    cannot be installed or torch does not import."""
+    made = subprocess.run(
+        ["bash", os.path.join(ROOT, "scripts", "torch-venvs.sh"), version],
+        stdout=subprocess.PIPE, text=True,
+    )
+    if made.returncode != 0 or not made.stdout.strip():
+        raise RuntimeError("scripts/torch-venvs.sh could not install torch %s" % version)
+    py = made.stdout.strip().splitlines()[-1]
+    found = subprocess.run([py, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True)
+    if found.returncode != 0:
+        raise RuntimeError("torch %s does not import: %s" % (version, found.stderr.strip()[-500:]))
+    return py, found.stdout.strip()
+
+
+def check_release(py, version, dump):
+    """Runs the worker under one torch; prints its report; returns (checks, passed)."""
+    run = subprocess.run([py, os.path.abspath(__file__), "--worker", dump], capture_output=True, text=True)
+    if run.returncode != 0:
+        print("torch %s (%s): the checker crashed:\n%s" % (version, py, run.stderr[-3000:]))
+        return 1, 0
+    results = json.loads(run.stdout)["results"]
+    if not results:
+        minor = int(version.split(".")[1])
+        if minor < 3:
+            print("torch %s: 0 checks: our writer's oldest target is torch 2.3" % version)
+            return 0, 0
+        print("torch %s: FAIL: our writer wrote nothing for this release" % version)
+        return 1, 0
+    counts = {}
+    for r in results:
+        key = (r["target"], r["status"])
+        counts[key] = counts.get(key, 0) + 1
+    summary = ", ".join("%s %s: %d" % (t, s, n) for (t, s), n in sorted(counts.items()))
+    print("torch %s: %s" % (version, summary))
+    strict = [r for r in results if r["status"] == "ok" and not r["target"].endswith("-lossy")]
+    same = [r for r in strict if r.get("same_bytes")]
+    print("  torch's own writer gives our exact bytes for %d of the %d files it read as meant"
+          % (len(same), len(strict)))
+    for r in strict:
+        if not r.get("same_bytes"):
+            print("  writer     %-36s %s" % (r["fixture"], r.get("writer_note", "")[:300]))
+    checks = passed = 0
+    for r in results:
+        lossy = r["target"].endswith("-lossy")
+        if r["status"] == "refused":
+            print("  refused    %-36s %s" % (r["fixture"], r["detail"].split(": ", 1)[-1]))
             continue
-        v = version.stdout.strip()
-        if version.returncode == 0 and v and v not in seen:
-            seen.add(v)
-            found.append((py, v))
-    return found
+        if not lossy:
+            checks += 1
+        if r["status"] == "ok":
+            passed += 0 if lossy else 1
+            if r["detail"]:
+                print("  note       %-36s %s" % (r["fixture"], r["detail"]))
+            continue
+        tag = "lossy" if lossy else "FAIL"
+        print("  %-10s %-36s %s: %s" % (tag, r["fixture"], r["status"], r["detail"][:400]))
+    return checks, passed
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--worker", metavar="DUMP_DIR", help=argparse.SUPPRESS)
-    ap.add_argument("--torch-python", action="append", default=[], help="a Python with torch (repeatable)")
+    ap.add_argument("versions", nargs="*", metavar="VERSION", help="torch releases (default: 2.15.0)")
     args = ap.parse_args()
     if args.worker:
         worker(args.worker)
-        return 0
-
-    pythons = torch_pythons(args.torch_python)
-    if not pythons:
-        print("skipped: torch not installed (no Python with torch found; pass --torch-python)")
         return 0
 
     with tempfile.TemporaryDirectory(prefix="graphsig-torch-json-") as dump:
@@ -230,49 +266,21 @@ def main():
             print("our writer could not dump the fixtures:\n" + done.stdout + done.stderr)
             return 1
 
-        failed = 0
-        for py, version in pythons:
-            run = subprocess.run([py, os.path.abspath(__file__), "--worker", dump], capture_output=True, text=True)
-            if run.returncode != 0:
-                print("torch %s (%s): the checker crashed:\n%s" % (version, py, run.stderr[-3000:]))
-                failed += 1
+        total_checks = total_passed = 0
+        for version in args.versions or ["2.15.0"]:
+            try:
+                py, full = torch_python(version)
+            except RuntimeError as e:
+                print("json round trip torch %s: FAILED: %s" % (version, e))
+                total_checks += 1
                 continue
-            report = json.loads(run.stdout)
-            results = report["results"]
-            if not results:
-                print("torch %s: no release of ours targets it; skipped" % version)
-                continue
-            counts = {}
-            for r in results:
-                key = (r["target"], r["status"])
-                counts[key] = counts.get(key, 0) + 1
-            summary = ", ".join("%s %s: %d" % (t, s, n) for (t, s), n in sorted(counts.items()))
-            print("torch %s: %s" % (version, summary))
-            strict = [r for r in results if r["status"] == "ok" and not r["target"].endswith("-lossy")]
-            same = [r for r in strict if r.get("same_bytes")]
-            print("  torch's own writer gives our exact bytes for %d of the %d files it read as meant"
-                  % (len(same), len(strict)))
-            for r in strict:
-                if not r.get("same_bytes"):
-                    print("  writer     %-36s %s" % (r["fixture"], r.get("writer_note", "")[:300]))
-            for r in results:
-                lossy = r["target"].endswith("-lossy")
-                if r["status"] == "ok":
-                    if r["detail"]:
-                        print("  note       %-36s %s" % (r["fixture"], r["detail"]))
-                    continue
-                if r["status"] == "refused":
-                    print("  refused    %-36s %s" % (r["fixture"], r["detail"].split(": ", 1)[-1]))
-                    continue
-                tag = "lossy" if lossy else "FAIL"
-                print("  %-10s %-36s %s: %s" % (tag, r["fixture"], r["status"], r["detail"][:400]))
-                if not lossy:
-                    failed += 1
-        if failed:
-            print("FAILED: %d file(s) torch did not read as we meant" % failed)
-            return 1
-        print("ok: torch read every non-lossy file as we meant it")
-        return 0
+            checks, passed = check_release(py, version, dump)
+            print("json round trip torch %s: %d checks, %d passed, %d failed"
+                  % (version, checks, passed, checks - passed))
+            total_checks += checks
+            total_passed += passed
+        print("%d passed, %d failed" % (total_passed, total_checks - total_passed))
+        return 0 if total_passed == total_checks else 1
 
 
 if __name__ == "__main__":

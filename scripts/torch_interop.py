@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Interop with the real libraries: torch.export and safetensors against graphsig.
 
-Run from the repository root (scripts/torch_interop.sh finds a Python with torch and
-builds graphsig first):
+Run from the repository root (scripts/torch_interop.sh takes the torch releases, gets
+each one's pinned venv from scripts/torch-venvs.sh and builds graphsig first):
 
     PYTHON_WITH_TORCH scripts/torch_interop.py --graphsig target/debug/graphsig
 
@@ -33,6 +33,11 @@ import sys
 import tempfile
 
 import torch
+
+try:  # torch 2.13+: the opaque fixtures' class must be importable for torch.export.load
+    import graphsig_opaque  # noqa: F401 (scripts/graphsig_opaque.py)
+except Exception:  # noqa: BLE001 - older torch has no opaque objects; it cannot load those
+    pass
 
 TORCH = tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2])
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -174,10 +179,10 @@ def main():
         archives(args.graphsig, tmp)
         try:
             import safetensors  # noqa: F401
-
+        except ImportError:  # scripts/torch-venvs.sh installs it: a broken venv
+            check(False, "the safetensors package is not installed: its checks cannot run")
+        else:
             safetensor_files(args.graphsig, tmp)
-        except ImportError:
-            print("safetensors checks skipped: the safetensors package is not installed")
     print(f"torch interop ({torch.__version__}): {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

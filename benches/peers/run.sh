@@ -5,13 +5,14 @@
 #
 #   bash benches/peers/run.sh [N ...]       # default: 100000
 #
-# Env: TORCH_PYTHON (default /work/venvs/t215/bin/python), PEERS_VENV (default .venv-peers,
-# made by setup.sh when missing), BENCH_DIR (default target/bench-data; ~3 GiB apparent,
-# ~100 MiB on disk: the 1 GiB weights are sparse), TORCH_REPS (default 3), UPB_REPS (10).
+# Env: TORCH_PYTHON (default: the torch 2.15.0 venv of scripts/torch-venvs.sh, made when
+# missing), PEERS_VENV (default .venv-peers, made by setup.sh when missing), BENCH_DIR
+# (default target/bench-data; ~3 GiB apparent, ~100 MiB on disk: the 1 GiB weights are
+# sparse), TORCH_REPS (default 3), UPB_REPS (10).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZES=("${@:-100000}")
-TORCH_PYTHON=${TORCH_PYTHON:-/work/venvs/t215/bin/python}
+TORCH_PYTHON=${TORCH_PYTHON:-$(scripts/torch-venvs.sh 2.15.0)}
 export PEERS_VENV=${PEERS_VENV:-$PWD/.venv-peers}
 DIR=${BENCH_DIR:-target/bench-data}
 OUT=${BENCH_OUT:-target/bench-results.jsonl}

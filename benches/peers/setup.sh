@@ -2,7 +2,7 @@
 # Creates the peers' venv (.venv-peers, git-ignored) with pinned Python protobuf (upb
 # backend) and grpcio-tools, and generates graph_signature_pb2.py from our .proto into it.
 # torch is not installed here: the torch peer runs with torch 2.15's own interpreter
-# ($TORCH_PYTHON, default /work/venvs/t215/bin/python).
+# ($TORCH_PYTHON, default: the torch 2.15.0 venv of scripts/torch-venvs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${PEERS_VENV:-.venv-peers}
