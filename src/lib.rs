@@ -11,6 +11,7 @@ pub mod codec;
 pub mod diff;
 mod display;
 mod error;
+pub mod map;
 pub mod model;
 pub mod summary;
 pub mod version;
