@@ -63,10 +63,12 @@
 //! - [`MAX_SCAN_RECORDS`] imports and calls listed by a scan.
 
 mod op;
+mod read;
 mod text;
 mod torch;
 
 pub use op::{opcode_name, ops, Op, Ops};
+pub use read::{read_pickle, read_state_dict, Dict, StateDict, StorageRef, TensorRef, Value};
 pub use torch::Dtype;
 
 use crate::Error;
