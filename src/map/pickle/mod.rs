@@ -64,11 +64,13 @@
 
 mod op;
 mod read;
+mod scan;
 mod text;
 mod torch;
 
 pub use op::{opcode_name, ops, Op, Ops};
 pub use read::{read_pickle, read_state_dict, Dict, StateDict, StorageRef, TensorRef, Value};
+pub use scan::{scan_globals, Call, Callee, Import, Scan, Target};
 pub use torch::Dtype;
 
 use crate::Error;
