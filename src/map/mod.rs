@@ -3,5 +3,6 @@
 //! pickles of the archive, without executing a pickle and without reading a weight.
 
 pub mod meta;
+pub mod pickle;
 pub mod program;
 pub mod pytree;
