@@ -322,6 +322,12 @@ impl Serialize for Backward<'_> {
     }
 }
 
+/// Serializes a constant as `inspect --json` shows it: a plain JSON scalar, non-finite
+/// floats as torch's strings (for `#[serde(serialize_with)]`).
+pub(crate) fn constant_as_scalar<S: Serializer>(value: &ConstantValue, s: S) -> Result<S::Ok, S::Error> {
+    JsonScalar::of(value).serialize(s)
+}
+
 /// A constant as a plain JSON scalar (non-finite floats as torch's strings).
 enum JsonScalar<'a> {
     Null,

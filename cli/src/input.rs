@@ -72,6 +72,19 @@ pub fn read_all(path: &Path) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
+/// An archive from standard input, held in memory (at most the library's limit).
+pub fn read_stdin_archive() -> Result<Vec<u8>, Failure> {
+    let limit = graph_signature::read::MAX_UNSEEKABLE_ARCHIVE;
+    let mut bytes = Vec::new();
+    io::stdin().lock().take(limit + 1).read_to_end(&mut bytes).map_err(|e| io_error(Path::new("-"), e))?;
+    if bytes.len() as u64 > limit {
+        let e =
+            Error::Limit { what: "an archive read from standard input".to_owned(), size: bytes.len() as u64, limit };
+        return Err(Failure::at(Path::new("-"), e));
+    }
+    Ok(bytes)
+}
+
 pub fn io_error(path: &Path, e: io::Error) -> Failure {
     if path == Path::new("-") {
         return Failure::at(path, Error::from(e));

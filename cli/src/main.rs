@@ -16,7 +16,8 @@ mod show;
 use graph_signature::archive::atomic::{self, WriteOptions};
 use graph_signature::archive::{pt2, safetensors};
 use graph_signature::codec::{self, torch_json, Format};
-use graph_signature::read::{ReadOptions, Source};
+use graph_signature::map::{ArchiveMap, Profile, Severity};
+use graph_signature::read::{FileKind, ReadOptions, Source};
 use graph_signature::{Error, ExportGraphSignature};
 use input::{display, io_error, load, load_all, read_all, Failure};
 
@@ -175,6 +176,36 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Show what every graph input and output of a .pt2 binds to.
+    ///
+    /// Show what every graph input and output of a .pt2 binds to, read without executing a
+    /// pickle and without reading a weight: for each input, the payload of the archive that
+    /// holds it (record, absolute byte offset, length, dtype, shape, strides), the caller's
+    /// argument at a pytree path (`args[0]`, `kwargs['mask']`), a constant, a custom object
+    /// or a token; for each output, the caller's returned value at a path, a write-back
+    /// into a buffer, parameter or user input, a gradient, the loss or a token; the range
+    /// constraints of the symbolic sizes; and the consistency checks with their rule codes.
+    /// Exit status: 0 no check failed, 1 a check failed (an error, not a warning), 2 the
+    /// file could not be read.
+    ///
+    /// Examples:
+    ///   graphsig map model.pt2
+    ///   graphsig map --json model.pt2 | jq .tensors
+    ///   graphsig map --strict model.pt2      # also torch's canonical input order
+    #[command(verbatim_doc_comment)]
+    Map {
+        /// The archive (`.pt2`), or `-` for standard input.
+        path: PathBuf,
+        /// Print the map as one JSON object (contract in docs/cli.md).
+        #[arg(long)]
+        json: bool,
+        /// Also check torch's canonical input order (what torch's C++ NativeRT requires).
+        #[arg(long)]
+        strict: bool,
+        /// In an archive holding several programs, the one to map (required there).
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
+    },
     /// Store a signature inside a .pt2 or .safetensors archive.
     ///
     /// Store a signature inside a model archive, in our own versioned format, so a
@@ -272,6 +303,7 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Validate { paths, model } => validate(&paths, model.as_deref()),
+        Command::Map { path, json, strict, model } => map(&path, json, strict, model.as_deref()),
         Command::Diff { old, new, json, model } => diff(&old, &new, json, model.as_deref()),
         command => match run(command) {
             Ok(()) => ExitCode::SUCCESS,
@@ -313,13 +345,21 @@ fn fail(failure: &Failure) -> ExitCode {
 fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Inspect { json, table, summary, model, path } => {
-            let sig = load(&path, &ReadOptions::model(model.as_deref()))?.signature;
+            let loaded = load(&path, &ReadOptions::model(model.as_deref()))?;
+            let sig = loaded.signature;
             let text = if json {
                 let mut s = serde_json::to_string_pretty(&sig.accessors()).map_err(|e| e.to_string())?;
                 s.push('\n');
                 s
             } else if table {
-                show::render_table(&sig, show::Style::for_stdout())
+                // The program's metadata, when the file is an archive (the map's first part).
+                let meta = match loaded.kind {
+                    FileKind::Archive(_) if path != Path::new("-") => {
+                        ArchiveMap::open(&path, loaded.model.as_deref()).ok()
+                    }
+                    _ => None,
+                };
+                show::render_table(&sig, meta.as_ref(), show::Style::for_stdout())
             } else if summary {
                 Summary::of(&sig).to_string()
             } else {
@@ -333,7 +373,9 @@ fn run(command: Command) -> Result<(), Failure> {
             clap_complete::generate(shell, &mut Cli::command(), "graphsig", &mut bytes);
             write_stdout(&bytes)
         }
-        Command::Validate { .. } | Command::Diff { .. } => unreachable!("handled in main, with their own exit codes"),
+        Command::Validate { .. } | Command::Diff { .. } | Command::Map { .. } => {
+            unreachable!("handled in main, with their own exit codes")
+        }
         Command::Embed { archive, signature, model, output, force } => {
             embed(&archive, signature.as_deref(), model.as_deref(), output.as_deref(), force)
         }
@@ -540,6 +582,35 @@ fn validate(paths: &[PathBuf], model: Option<&str>) -> ExitCode {
         }
     }
     ExitCode::from(worst)
+}
+
+/// `map`: 0 no check failed, 1 a check failed, 2 unreadable.
+fn map(path: &Path, json: bool, strict: bool, model: Option<&str>) -> ExitCode {
+    let built = if path == Path::new("-") {
+        input::read_stdin_archive().and_then(|bytes| {
+            let mut archive = graph_signature::archive::pt2::Archive::new(io::Cursor::new(bytes))
+                .map_err(|e| Failure::at(path, e))?;
+            let name = archive.select_model(model).map_err(|e| Failure::at(path, e))?.to_owned();
+            ArchiveMap::build(&mut archive, &name).map_err(|e| Failure::at(path, e))
+        })
+    } else {
+        ArchiveMap::open(path, model).map_err(|e| Failure::at(path, e))
+    };
+    let map = match built {
+        Ok(map) => map,
+        Err(failure) => return fail(&failure),
+    };
+    let profile = if strict { Profile::Strict } else { Profile::Default };
+    let findings = map.check(profile);
+    let text = if json {
+        serde_json::to_string_pretty(&map.to_json(profile)).expect("a map serializes") + "\n"
+    } else {
+        show::render_map(&map, &findings, show::Style::for_stdout())
+    };
+    match write_stdout(text.as_bytes()) {
+        Ok(()) => ExitCode::from(u8::from(findings.iter().any(|f| f.severity == Severity::Error))),
+        Err(failure) => fail(&failure),
+    }
 }
 
 /// `diff`: 0 same, 1 different, 2 trouble.

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use graph_signature::archive::pt2::Layout;
+use graph_signature::map::{ArchiveMap, Destination, Encoding, Finding, Severity, Source, ValueMeta};
 use graph_signature::{ExportGraphSignature, InputKind, OutputKind, Violation};
 
 /// ANSI styling, on only when asked for (a terminal, and NO_COLOR unset).
@@ -79,8 +81,21 @@ fn table(out: &mut String, header: &[&str], rows: &[(Vec<String>, &'static str)]
     }
 }
 
-/// `inspect --table`: inputs and outputs as aligned columns.
-pub fn render_table(sig: &ExportGraphSignature, style: Style) -> String {
+/// The dtype and shape columns of a value's metadata (empty when there is none).
+fn meta_cells(meta: Option<&ValueMeta>) -> [String; 2] {
+    match meta {
+        Some(ValueMeta::Tensor(t)) => [t.dtype.to_string(), t.shape_text()],
+        Some(ValueMeta::SymInt { value }) => ["SymInt".to_owned(), value.to_string()],
+        Some(ValueMeta::SymFloat { .. }) => ["SymFloat".to_owned(), String::new()],
+        Some(ValueMeta::SymBool { .. }) => ["SymBool".to_owned(), String::new()],
+        Some(ValueMeta::CustomObj { class_fqn }) => [class_fqn.clone(), String::new()],
+        _ => [String::new(), String::new()],
+    }
+}
+
+/// `inspect --table`: inputs and outputs as aligned columns; with the program's metadata
+/// (an archive), dtype and shape columns too.
+pub fn render_table(sig: &ExportGraphSignature, meta: Option<&ArchiveMap>, style: Style) -> String {
     let mut out = String::new();
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
     let rows: Vec<(Vec<String>, &'static str)> = sig
@@ -94,35 +109,186 @@ pub fn render_table(sig: &ExportGraphSignature, style: Style) -> String {
                 None => "",
             };
             let arg = s.arg.arg_type().torch_name().trim_end_matches("Argument").to_owned();
-            (
-                vec![
-                    i.to_string(),
-                    s.arg.name().to_owned(),
-                    s.kind.to_string(),
-                    opt(&s.target),
-                    persistent.to_owned(),
-                    arg,
-                ],
-                input_color(s.kind),
-            )
+            let mut row = vec![
+                i.to_string(),
+                s.arg.name().to_owned(),
+                s.kind.to_string(),
+                opt(&s.target),
+                persistent.to_owned(),
+                arg,
+            ];
+            if let Some(map) = meta {
+                row.extend(meta_cells(map.inputs_meta.get(i).and_then(Option::as_ref)));
+            }
+            (row, input_color(s.kind))
         })
         .collect();
     let _ = writeln!(out, "inputs ({})", rows.len());
-    table(&mut out, &["#", "name", "kind", "target", "persistent", "argument"], &rows, style);
+    let mut header = vec!["#", "name", "kind", "target", "persistent", "argument"];
+    if meta.is_some() {
+        header.extend(["dtype", "shape"]);
+    }
+    table(&mut out, &header, &rows, style);
     let rows: Vec<(Vec<String>, &'static str)> = sig
         .output_specs()
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let arg = s.arg.arg_type().torch_name().trim_end_matches("Argument").to_owned();
-            (
-                vec![i.to_string(), s.arg.name().to_owned(), s.kind.to_string(), opt(&s.target), arg],
-                output_color(s.kind),
-            )
+            let mut row = vec![i.to_string(), s.arg.name().to_owned(), s.kind.to_string(), opt(&s.target), arg];
+            if let Some(map) = meta {
+                row.extend(meta_cells(map.outputs_meta.get(i).and_then(Option::as_ref)));
+            }
+            (row, output_color(s.kind))
         })
         .collect();
     let _ = writeln!(out, "\noutputs ({})", rows.len());
-    table(&mut out, &["#", "name", "kind", "target", "argument"], &rows, style);
+    let mut header = vec!["#", "name", "kind", "target", "argument"];
+    if meta.is_some() {
+        header.extend(["dtype", "shape"]);
+    }
+    table(&mut out, &header, &rows, style);
+    out
+}
+
+/// `graphsig map`: the binding plan, the payload index, the range constraints and the
+/// checks, for people.
+pub fn render_map(map: &ArchiveMap, findings: &[Finding], style: Style) -> String {
+    let mut out = String::new();
+    let layout = match map.layout {
+        Layout::LegacyZip => "legacy zip",
+        Layout::Pt2Archive { .. } => "PT2 archive",
+    };
+    let schema = map.schema_version.map(|v| format!(", torch schema {v}")).unwrap_or_default();
+    let torch = map
+        .program
+        .as_ref()
+        .and_then(|p| p.torch_version.as_deref())
+        .map(|v| format!(", written by torch {v}"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "model {} ({layout}{schema}{torch})\n", map.model);
+    let where_ = |target: &str| -> String {
+        match map.payloads.tensor(target) {
+            Some(t) => {
+                let s = map.payloads.storage_of(t);
+                format!("storage {} at byte {}", t.storage, s.offset)
+            }
+            None => "(no payload)".to_owned(),
+        }
+    };
+    let rows: Vec<(Vec<String>, &'static str)> = map
+        .plan
+        .inputs
+        .iter()
+        .zip(map.signature.input_specs())
+        .map(|(b, spec)| {
+            let from = match &b.source {
+                Source::Payload { target, .. } => format!("payload {target} ({})", where_(target)),
+                Source::Caller { path } => format!("caller {}", path.as_deref().unwrap_or("(unknown path)")),
+                Source::Constant { value, path } => {
+                    format!("constant {value:?}{}", path.as_ref().map(|p| format!(" at {p}")).unwrap_or_default())
+                }
+                Source::CustomObject { target, class_fqn, .. } => {
+                    format!("object {target}{}", class_fqn.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())
+                }
+                Source::Token => "token".to_owned(),
+                _ => String::new(),
+            };
+            let [dtype, shape] = meta_cells(b.meta.as_ref());
+            (vec![b.index.to_string(), b.name.clone(), b.kind.to_owned(), from, dtype, shape], input_color(spec.kind))
+        })
+        .collect();
+    let _ = writeln!(out, "inputs ({})", rows.len());
+    table(&mut out, &["#", "name", "kind", "from", "dtype", "shape"], &rows, style);
+    let rows: Vec<(Vec<String>, &'static str)> = map
+        .plan
+        .outputs
+        .iter()
+        .zip(map.signature.output_specs())
+        .map(|(b, spec)| {
+            let to = match &b.destination {
+                Destination::Caller { path } => format!(
+                    "caller {}",
+                    path.as_deref().map(|p| if p.is_empty() { "(the value)" } else { p }).unwrap_or("(unknown path)")
+                ),
+                Destination::Loss { path } => format!("loss, caller {}", path.as_deref().unwrap_or("(unknown path)")),
+                Destination::WriteBack { kind, target } => format!("write back into {kind} {target}"),
+                Destination::Gradient { of, target } => format!("gradient of {of} {target}"),
+                Destination::Token => "token".to_owned(),
+                _ => String::new(),
+            };
+            let [dtype, shape] = meta_cells(b.meta.as_ref());
+            (vec![b.index.to_string(), b.name.clone(), b.kind.to_owned(), to, dtype, shape], output_color(spec.kind))
+        })
+        .collect();
+    let _ = writeln!(out, "\noutputs ({})", rows.len());
+    table(&mut out, &["#", "name", "kind", "to", "dtype", "shape"], &rows, style);
+    for note in &map.plan.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    let _ = writeln!(
+        out,
+        "\npayloads ({} tensors in {} storages, {} objects)",
+        map.payloads.tensors.len(),
+        map.payloads.storages.len(),
+        map.payloads.objects.len()
+    );
+    for (i, s) in map.payloads.storages.iter().enumerate() {
+        let member = s.member.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
+        let stored = if s.stored { "stored" } else { "compressed" };
+        let _ = writeln!(
+            out,
+            "  storage {i}: {}{member}, bytes {}..{} ({} bytes, {stored})",
+            s.record,
+            s.offset,
+            s.offset + s.length,
+            s.length
+        );
+        for t in map.payloads.tensors.iter().filter(|t| t.storage == i) {
+            let _ = writeln!(
+                out,
+                "    {} {} {:?} strides {:?} offset {}{}",
+                t.name,
+                t.dtype,
+                t.shape,
+                t.strides,
+                t.storage_offset,
+                if t.encoding == Encoding::Pickle { " (pickled tensor subclass)" } else { "" }
+            );
+        }
+    }
+    for o in &map.payloads.objects {
+        let _ = writeln!(
+            out,
+            "  object {}: {}, bytes {}..{} ({:?})",
+            o.name,
+            o.storage.record,
+            o.storage.offset,
+            o.storage.offset + o.storage.length,
+            o.encoding
+        );
+    }
+    if let Some(p) = &map.program {
+        if !p.range_constraints.is_empty() {
+            let _ = writeln!(out, "\nrange constraints");
+            for r in &p.range_constraints {
+                let bound = |b: Option<i64>| b.map_or("?".to_owned(), |v| v.to_string());
+                let _ = writeln!(out, "  {}: {}..={}", r.symbol, bound(r.min), bound(r.max));
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nchecks: {}",
+        if findings.is_empty() { "all passed".to_owned() } else { count(findings.len(), "finding") }
+    );
+    for f in findings {
+        let severity = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "  {severity}: {}: {} [{}]", f.at, f.message, f.code);
+    }
     out
 }
 

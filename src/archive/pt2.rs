@@ -18,13 +18,12 @@
 //! # Ok::<(), graph_signature::Error>(())
 //! ```
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, Write};
 use std::path::Path;
 
 use super::atomic::WriteOptions;
-use super::zipfile::{self, Entry};
+use super::zipfile::{self, Zip};
 use crate::codec::torch_json::{self, TorchSchemaVersion};
 use crate::{Error, ExportGraphSignature, ModelSelection};
 
@@ -93,10 +92,7 @@ pub fn read<R: Read + Seek>(reader: R) -> Result<Vec<ArchivedSignature>, Error> 
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Archive<R> {
-    reader: R,
-    entries: Vec<Entry>,
-    /// Record name → index in `entries` (the last entry of a name, as zip readers take).
-    index: HashMap<String, usize>,
+    zip: Zip<R>,
     layout: Layout,
     models: Vec<String>,
     embedded: Vec<String>,
@@ -106,13 +102,9 @@ impl<R: Read + Seek> Archive<R> {
     /// Reads and indexes the central directory, and tells the layout. A zip that
     /// `torch.export.save` did not write (a `torch.save` checkpoint, a TorchScript archive,
     /// an AOTInductor package, any other zip) is [`Error::Unrecognized`] naming what it is.
-    pub fn new(mut reader: R) -> Result<Self, Error> {
-        let entries = directory(&mut reader)?;
-        let mut index = HashMap::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate() {
-            index.insert(e.name.clone(), i);
-        }
-        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    pub fn new(reader: R) -> Result<Self, Error> {
+        let zip = Zip::open(reader).map_err(with_hint)?;
+        let names: Vec<&str> = zip.entries.iter().map(|e| e.name.as_str()).collect();
         let layout = layout_of(&names)?;
         let (models, embedded) = {
             let listed = |dir: &str, suffix: &str| -> Vec<String> {
@@ -134,7 +126,7 @@ impl<R: Read + Seek> Archive<R> {
         };
         let kind = zip_kind(&names);
         drop(names);
-        let mut archive = Self { reader, entries, index, layout, models, embedded };
+        let mut archive = Self { zip, layout, models, embedded };
         if let Layout::Pt2Archive { root } = archive.layout.clone() {
             let format_record = format!("{root}/archive_format");
             let archive_format = archive.record(&format_record, 64)?;
@@ -176,7 +168,7 @@ impl<R: Read + Seek> Archive<R> {
 
     /// Every record name, in central-directory order.
     pub fn record_names(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|e| e.name.as_str())
+        self.zip.entries.iter().map(|e| e.name.as_str())
     }
 
     /// The program to read: `wanted` if given (and there), else the only one. Several
@@ -230,16 +222,48 @@ impl<R: Read + Seek> Archive<R> {
 
     /// The bytes of the record `name`, refusing one larger than `limit`.
     pub fn record(&mut self, name: &str, limit: u64) -> Result<Vec<u8>, Error> {
-        let i = *self.index.get(name).ok_or_else(|| Error::decode(FORMAT, name, "record not found"))?;
-        zipfile::read_entry(&mut self.reader, &self.entries[i], limit).map_err(|e| match e {
-            Error::Decode { path, reason, .. } => Error::Decode { format: FORMAT, path, reason },
+        self.zip.read(name, limit).map_err(as_pt2)
+    }
+
+    /// Whether the archive has a record of that name.
+    pub fn has_record(&self, name: &str) -> bool {
+        self.zip.entry(name).is_some()
+    }
+
+    /// Where record `name`'s bytes are in the file (its absolute offset and length) and
+    /// whether they are stored as they are; nothing of the record is read.
+    pub fn locate(&mut self, name: &str) -> Result<RecordLocation, Error> {
+        let l = self.zip.locate(name).map_err(as_pt2)?;
+        Ok(RecordLocation { offset: l.offset, length: l.length, stored: l.stored })
+    }
+
+    /// The zip stored as record `name` (a `torch.save` archive inside this one), read in
+    /// place through a window of the file: only its central directory and the records
+    /// asked of it are read.
+    pub(crate) fn nested(&mut self, name: &str) -> Result<(Zip<zipfile::Window<&mut R>>, u64), Error> {
+        let l = self.zip.locate(name).map_err(as_pt2)?;
+        if !l.stored {
+            return Err(Error::decode(
+                FORMAT,
+                name,
+                "a compressed torch.save record: its payloads cannot be located in place",
+            ));
+        }
+        let window = zipfile::Window::new(&mut self.zip.reader, l.offset, l.length);
+        let zip = Zip::open(window).map_err(|e| match e {
+            Error::Decode { path, reason, .. } => Error::Decode {
+                format: FORMAT,
+                path: if path.is_empty() { name.to_owned() } else { format!("{name}: {path}") },
+                reason,
+            },
             other => other,
-        })
+        })?;
+        Ok((zip, l.offset))
     }
 
     /// Gives the reader back.
     pub fn into_inner(self) -> R {
-        self.reader
+        self.zip.reader
     }
 }
 
@@ -264,16 +288,35 @@ pub fn select<'a>(available: &'a [String], wanted: Option<&str>) -> Result<&'a s
     }
 }
 
-/// The central directory, with a hint for the usual cause of a broken one.
-fn directory<R: Read + Seek>(reader: &mut R) -> Result<Vec<Entry>, Error> {
-    zipfile::entries(reader).map_err(|e| match e {
+/// A broken central directory, with a hint for its usual cause.
+fn with_hint(e: Error) -> Error {
+    match e {
         Error::Decode { path, reason, .. } => Error::Decode {
             format: FORMAT,
             path,
             reason: format!("{reason} (a truncated or partly written archive, e.g. left by a failed save?)"),
         },
         other => other,
-    })
+    }
+}
+
+/// A zip error, named as the archive's.
+fn as_pt2(e: Error) -> Error {
+    match e {
+        Error::Decode { path, reason, .. } => Error::Decode { format: FORMAT, path, reason },
+        other => other,
+    }
+}
+
+/// Where a record's bytes are in the archive file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordLocation {
+    /// The absolute byte offset of the record's data in the file.
+    pub offset: u64,
+    /// The length of the data as stored.
+    pub length: u64,
+    /// Whether the data is stored as it is (so a runtime can map it), not compressed.
+    pub stored: bool,
 }
 
 /// The legacy layout's one model record.

@@ -246,6 +246,97 @@ fn set_spans(entries: &mut [Entry], directory_offset: u64) -> Result<(), Error> 
     Ok(())
 }
 
+/// A zip's central directory, read once and indexed by record name (the last entry of a
+/// name wins, as zip readers take it).
+pub(crate) struct Zip<R> {
+    pub(crate) reader: R,
+    pub(crate) entries: Vec<Entry>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+/// Where a record's bytes are in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Location {
+    /// The absolute offset of its (stored or compressed) data.
+    pub(crate) offset: u64,
+    /// The length of that data.
+    pub(crate) length: u64,
+    /// Whether the data is STORED (its bytes are the record's bytes).
+    pub(crate) stored: bool,
+}
+
+impl<R: Read + Seek> Zip<R> {
+    pub(crate) fn open(mut reader: R) -> Result<Self, Error> {
+        let entries = entries(&mut reader)?;
+        let mut index = std::collections::HashMap::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            index.insert(e.name.clone(), i);
+        }
+        Ok(Self { reader, entries, index })
+    }
+
+    pub(crate) fn entry(&self, name: &str) -> Option<&Entry> {
+        self.index.get(name).map(|&i| &self.entries[i])
+    }
+
+    /// The bytes of record `name`, refusing one larger than `limit`.
+    pub(crate) fn read(&mut self, name: &str, limit: u64) -> Result<Vec<u8>, Error> {
+        let i = *self.index.get(name).ok_or_else(|| Error::decode(FORMAT, name, "record not found"))?;
+        read_entry(&mut self.reader, &self.entries[i], limit)
+    }
+
+    /// Where record `name`'s data is (only its local header is read).
+    pub(crate) fn locate(&mut self, name: &str) -> Result<Location, Error> {
+        let i = *self.index.get(name).ok_or_else(|| Error::decode(FORMAT, name, "record not found"))?;
+        let entry = &self.entries[i];
+        let (offset, length) = data_range(&mut self.reader, entry)?;
+        Ok(Location { offset, length, stored: entry.method == 0 })
+    }
+}
+
+/// A window of `len` bytes at `start` of a reader, seen as a file of its own: a zip stored
+/// inside a zip (a `torch.save` archive inside a `.pt2`) is read through it without being
+/// copied out.
+pub(crate) struct Window<R> {
+    inner: R,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl<R: Read + Seek> Window<R> {
+    pub(crate) fn new(inner: R, start: u64, len: u64) -> Self {
+        Self { inner, start, len, pos: 0 }
+    }
+}
+
+impl<R: Read + Seek> Read for Window<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        let want = (buf.len() as u64).min(left) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        self.inner.seek(SeekFrom::Start(self.start + self.pos))?;
+        let n = self.inner.read(&mut buf[..want])?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read + Seek> Seek for Window<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let target = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the window"))?;
+        self.pos = target;
+        Ok(target)
+    }
+}
+
 /// Copies the archive `input` to `output` with the record `name` set to `data`.
 pub(crate) fn append_record<R: Read + Seek, W: Write>(
     input: &mut R,

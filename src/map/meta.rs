@@ -414,6 +414,7 @@ pub enum ValueMeta {
     /// A constant.
     Constant {
         /// Its value.
+        #[serde(serialize_with = "crate::accessors::constant_as_scalar")]
         value: ConstantValue,
     },
     /// An effect token.

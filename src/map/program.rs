@@ -154,7 +154,8 @@ pub fn read(bytes: &[u8]) -> Result<Program, Error> {
     ];
     for (table, raw) in tables {
         let Some(raw) = raw.filter(|r| r.get() != "null") else { continue };
-        let members = raw_members(raw.get(), MAX_MEMBERS).map_err(|e| bad(format!("graph_module.graph.{table}"), e.to_string()))?;
+        let members = raw_members(raw.get(), MAX_MEMBERS)
+            .map_err(|e| bad(format!("graph_module.graph.{table}"), e.to_string()))?;
         for (name, raw) in members {
             if !wanted.contains(name.as_str()) {
                 continue;
@@ -380,8 +381,10 @@ fn range_constraints(raw: Option<&RawValue>) -> Result<Vec<RangeConstraint>, Err
             let path = format!("range_constraints.{symbol}");
             let r: Range = from_raw(raw, &path)?;
             let bound = |n: Option<serde_json::Number>, which: &str| -> Result<Option<i64>, Error> {
-                n.map(|n| n.as_i64().ok_or_else(|| bad(format!("{path}.{which}"), format!("{n} is not a 64-bit integer"))))
-                    .transpose()
+                n.map(|n| {
+                    n.as_i64().ok_or_else(|| bad(format!("{path}.{which}"), format!("{n} is not a 64-bit integer")))
+                })
+                .transpose()
             };
             Ok(RangeConstraint { min: bound(r.min_val, "min_val")?, max: bound(r.max_val, "max_val")?, symbol })
         })
@@ -435,13 +438,23 @@ mod tests {
           "module_call_graph": [{"fqn": "", "signature": {"in_spec": "[1]", "out_spec": "[1]"}}]},
           "range_constraints": {"s0": {"min_val": 2, "max_val": null}}}"#;
         let p = read(json).unwrap();
-        assert_eq!(p.inputs, [GraphValue::Tensor("x".into()), GraphValue::SymInt("s".into()), GraphValue::Constant(ConstantValue::Int(3))]);
+        assert_eq!(
+            p.inputs,
+            [
+                GraphValue::Tensor("x".into()),
+                GraphValue::SymInt("s".into()),
+                GraphValue::Constant(ConstantValue::Int(3))
+            ]
+        );
         let ValueMeta::Tensor(x) = &p.values["x"] else { panic!() };
         assert_eq!(x.shape_text(), "[s0, 4]");
         assert_eq!(x.storage_offset, SymInt::Int(0));
         assert_eq!(x.dtype, Dtype::Float32);
         let ValueMeta::Tensor(y) = &p.values["y"] else { panic!() };
-        assert_eq!((y.dtype, y.device.to_string(), y.storage_offset.as_int()), (Dtype::Bfloat16, "cuda:1".into(), Some(2)));
+        assert_eq!(
+            (y.dtype, y.device.to_string(), y.storage_offset.as_int()),
+            (Dtype::Bfloat16, "cuda:1".into(), Some(2))
+        );
         let ValueMeta::SymInt { value: SymInt::Expr(e) } = &p.values["s"] else { panic!() };
         assert_eq!(e.short, "s0");
         assert!(!p.values.contains_key("unused"), "values of other nodes are not parsed");
@@ -451,14 +464,23 @@ mod tests {
 
     #[test]
     fn bad_programs_are_errors_naming_the_place() {
-        let err = read(br#"{"graph_module": {"graph": {"inputs": [{"as_tensor": {"name": "x"}, "as_int": 3}], "outputs": []}}}"#)
-            .unwrap_err();
-        assert!(err.to_string().contains("graph_module.graph.inputs[0]: several members of the union are set"), "{err}");
-        let err = read(br#"{"graph_module": {"graph": {"inputs": [], "outputs": [],
-            "tensor_values": {"x": {"dtype": "seven"}}}}}"#);
+        let err = read(
+            br#"{"graph_module": {"graph": {"inputs": [{"as_tensor": {"name": "x"}, "as_int": 3}], "outputs": []}}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("graph_module.graph.inputs[0]: several members of the union are set"),
+            "{err}"
+        );
+        let err = read(
+            br#"{"graph_module": {"graph": {"inputs": [], "outputs": [],
+            "tensor_values": {"x": {"dtype": "seven"}}}}}"#,
+        );
         assert!(err.is_ok(), "an unreferenced value is not parsed");
-        let err = read(br#"{"graph_module": {"graph": {"inputs": [{"as_tensor": {"name": "x"}}], "outputs": [],
-            "tensor_values": {"x": {"dtype": "seven"}}}}}"#)
+        let err = read(
+            br#"{"graph_module": {"graph": {"inputs": [{"as_tensor": {"name": "x"}}], "outputs": [],
+            "tensor_values": {"x": {"dtype": "seven"}}}}}"#,
+        )
         .unwrap_err();
         assert!(err.to_string().contains("graph_module.graph.tensor_values.x"), "{err}");
     }

@@ -228,7 +228,11 @@ mod tests {
         assert_eq!(paths, [".logits", ".loss"]);
         assert!(TreeSpec::parse("[2, {}]", &none).unwrap_err().to_string().contains("protocol 2"));
         assert!(TreeSpec::parse("{", &none).is_err());
-        let deep = format!("[1, {}{}]", r#"{"type": "builtins.list", "context": null, "children_spec": ["#.repeat(300), "]}".repeat(300));
+        let deep = format!(
+            "[1, {}{}]",
+            r#"{"type": "builtins.list", "context": null, "children_spec": ["#.repeat(300),
+            "]}".repeat(300)
+        );
         assert!(TreeSpec::parse(&deep, &none).is_err());
         assert_eq!(Key::Dict(Value::String("it's".into())).to_string(), "[\"it's\"]");
     }
