@@ -222,3 +222,51 @@ pub(crate) fn check(map: &ArchiveMap, profile: Profile) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::{BindingPlan, PayloadIndex};
+    use crate::{ArgumentSpec, ExportGraphSignature, InputSpec};
+
+    fn map_of(inputs: Vec<InputSpec>) -> ArchiveMap {
+        let signature = ExportGraphSignature::new(inputs, vec![]).unwrap();
+        let n = signature.input_specs().len();
+        ArchiveMap {
+            model: "model".into(),
+            layout: crate::archive::pt2::Layout::LegacyZip,
+            schema_version: None,
+            signature,
+            program: None,
+            inputs_meta: vec![None; n],
+            outputs_meta: vec![],
+            payloads: PayloadIndex::default(),
+            plan: BindingPlan::default(),
+        }
+    }
+
+    #[test]
+    fn the_strict_profile_wants_torchs_canonical_input_order() {
+        let canonical = map_of(vec![
+            InputSpec::parameter("p", "w"),
+            InputSpec::buffer("b", "b", true),
+            InputSpec::buffer("c", "c", false),
+            InputSpec::user_input(ArgumentSpec::tensor("x")),
+        ]);
+        let codes = |m: &ArchiveMap, p| m.check(p).into_iter().map(|f| (f.code, f.at)).collect::<Vec<_>>();
+        // Every payload is missing (an empty index), but the order is right.
+        assert!(!codes(&canonical, Profile::Strict).iter().any(|(c, _)| *c == "map-canonical-order"));
+        let swapped = map_of(vec![
+            InputSpec::user_input(ArgumentSpec::tensor("x")),
+            InputSpec::buffer("c", "c", false),
+            InputSpec::buffer("b", "b", true),
+            InputSpec::parameter("p", "w"),
+        ]);
+        let strict = codes(&swapped, Profile::Strict);
+        let order: Vec<&str> =
+            strict.iter().filter(|(c, _)| *c == "map-canonical-order").map(|(_, at)| at.as_str()).collect();
+        assert_eq!(order, ["inputs[1]", "inputs[2]", "inputs[3]"]);
+        assert!(!codes(&swapped, Profile::Default).iter().any(|(c, _)| *c == "map-canonical-order"));
+        assert_eq!(strict.iter().filter(|(c, _)| *c == "map-missing-payload").count(), 3);
+    }
+}
