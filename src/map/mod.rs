@@ -29,7 +29,6 @@ use crate::codec::torch_json::TorchSchemaVersion;
 use crate::{Error, ExportGraphSignature};
 
 pub mod check;
-pub mod meta;
 pub mod payload;
 pub mod pickle;
 pub mod plan;
@@ -37,7 +36,8 @@ pub mod program;
 pub mod pytree;
 
 pub use check::{Finding, Profile, Severity};
-pub use meta::{Device, Dtype, Hint, RangeConstraint, SymExpr, SymInt, SymScalar, TensorMeta, ValueMeta};
+pub use crate::model::meta;
+pub use meta::{Device, Dtype, Hint, RangeConstraint, SignatureMeta, SymExpr, SymInt, SymScalar, TensorMeta, ValueMeta};
 pub use payload::{Encoding, ObjectEncoding, ObjectPayload, PayloadIndex, PayloadTable, Storage, TensorPayload};
 pub use plan::{BindingPlan, Destination, InputBinding, OutputBinding, Source};
 pub use program::Program;
@@ -103,6 +103,15 @@ impl ArchiveMap {
             payloads,
             plan,
         })
+    }
+
+    /// The metadata of the signature's values, as our formats carry it (schema 1.1).
+    pub fn signature_meta(&self) -> SignatureMeta {
+        SignatureMeta {
+            inputs: self.inputs_meta.clone(),
+            outputs: self.outputs_meta.clone(),
+            range_constraints: self.program.as_ref().map(|p| p.range_constraints.clone()).unwrap_or_default(),
+        }
     }
 
     /// The consistency checks (`docs/map.md`), every finding.

@@ -1,6 +1,7 @@
 //! The one in-memory model of torch.export's signature types (see `docs/model.md`).
 
 mod argument;
+pub mod meta;
 mod signature;
 mod spec;
 pub mod validate;

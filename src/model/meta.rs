@@ -1,5 +1,6 @@
 //! Typed tensor metadata, as torch's export schema records it: dtypes, layouts, devices,
-//! symbolic sizes and range constraints. Numbers are the schema's own enums
+//! symbolic sizes and range constraints. The archive map reads it from a program
+//! (`crate::map`); our schema 1.1 carries it beside a signature ([`SignatureMeta`]). Numbers are the schema's own enums
 //! (`torch/_export/serde/schema.py`: `ScalarType`, `Layout`), the same in every release
 //! from 2.1 to 2.15 (later releases only added values).
 
@@ -419,6 +420,19 @@ pub enum ValueMeta {
     },
     /// An effect token.
     Token,
+}
+
+/// What torch recorded about a signature's values, aligned with its specs: the metadata of
+/// each input's and output's graph value (`None` where unknown) and the program's range
+/// constraints. Carried by our formats from schema 1.1 (`docs/formats.md`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SignatureMeta {
+    /// One entry per input spec, in order.
+    pub inputs: Vec<Option<ValueMeta>>,
+    /// One entry per output spec, in order.
+    pub outputs: Vec<Option<ValueMeta>>,
+    /// The program's range constraints.
+    pub range_constraints: Vec<RangeConstraint>,
 }
 
 /// The range a symbol may take, inclusive, as torch recorded it in `range_constraints`.
