@@ -726,3 +726,14 @@ fn scan_resolves_calls_of_call_results_and_stops_at_faults() {
     let err = scan.error.expect("a fault");
     assert_decode(&err, "x.pkl, byte 14 (BINGET)", "memo entry 5");
 }
+
+/// Found by the fuzz target (`[0x91]`, a harness assertion that was wrong): an opcode with
+/// nothing after it decodes, then the missing STOP is an error at the end.
+#[test]
+fn an_opcode_without_stop_decodes_then_fails_at_the_end() {
+    let all: Vec<_> = ops(&[0x91]).collect();
+    assert_eq!(all.len(), 2);
+    assert!(matches!(all[0], Ok((0, Op::FrozenSet))));
+    assert_decode(all[1].as_ref().unwrap_err(), "byte 1", "ends without STOP");
+    assert_decode(&read_pickle(&[0x91], "").unwrap_err(), "byte 0 (FROZENSET)", "no MARK");
+}

@@ -50,9 +50,11 @@
 //! # Limits
 //!
 //! Every length read from the bytes is checked against what is left of the input before it
-//! is used, and the machines stop with an error past these limits (the numbers are far above
-//! what `torch.save` writes: a state dict of 100,000 tensors takes about 2.5 million objects
-//! and a stack of a few thousand items):
+//! is used, and the machines stop with an error past these limits. They are far above what
+//! `torch.save` writes: the state dict of a model of 100,000 tensors (with its `_metadata`, a
+//! 20 MB pickle) takes about 2.6 million objects, 1.3 million memo entries and a stack of a
+//! few thousand items; it reads in 1.0 s at a peak of 375 MB, and scans in 0.3 s at 96 MB
+//! (release build, measured on a pickle written as torch writes it).
 //!
 //! - [`MAX_STACK`] items on the stack, marks included;
 //! - [`MAX_MEMO`] memo entries;
@@ -62,6 +64,7 @@
 //! - [`MAX_INT_BYTES`] bytes of one int (Python writes 64-bit ints in 8);
 //! - [`MAX_SCAN_RECORDS`] imports and calls listed by a scan.
 
+mod memo;
 mod op;
 mod read;
 mod scan;
@@ -78,7 +81,7 @@ use crate::Error;
 /// The most items the stack holds at once, marks included.
 pub const MAX_STACK: usize = 1 << 16;
 /// The most memo entries.
-pub const MAX_MEMO: usize = 1 << 20;
+pub const MAX_MEMO: usize = 1 << 22;
 /// The most objects built while reading one pickle: every value pushed on the stack, and
 /// every value of the result (a value the pickle references twice is built twice there).
 pub const MAX_OBJECTS: usize = 1 << 22;

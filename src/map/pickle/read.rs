@@ -9,10 +9,11 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
+use super::memo::Memo;
 use super::op::{ops, Op};
 use super::text::{self, Int};
-use super::torch::{allowed, Allowed, Dtype};
-use super::{Fault, MAX_DEPTH, MAX_MEMO, MAX_OBJECTS, MAX_STACK, MAX_TEXT_BYTES};
+use super::torch::{allowed, storage_class, Allowed, Dtype};
+use super::{Fault, MAX_DEPTH, MAX_OBJECTS, MAX_STACK, MAX_TEXT_BYTES};
 use crate::Error;
 
 /// A storage named by a persistent id `('storage', torch.<X>Storage, key, location, numel)`:
@@ -253,7 +254,7 @@ fn read(bytes: &[u8]) -> Result<(Value, (usize, u8)), Fault> {
                 return Err(Fault::new(at, Some(b'.'), format!("{} bytes after STOP", bytes.len() - end)));
             }
             let root_at = (m.arena[root as usize].at, m.arena[root as usize].code);
-            let mut out = Output { arena: &m.arena, objects: m.arena.len(), text: 0 };
+            let mut out = Output { arena: &m.arena, attributes: &m.attributes, objects: m.arena.len(), text: 0 };
             return Ok((out.value(root, 0)?, root_at));
         }
     }
@@ -286,27 +287,36 @@ enum Node {
     Bytes(Box<[u8]>),
     Tuple(Vec<Id>),
     List(Vec<Id>),
-    Dict { ordered: bool, items: Vec<(Id, Id)>, attributes: Vec<(Id, Id)> },
+    /// A dict; the attributes `BUILD` gives an `OrderedDict` are in `Machine::attributes`.
+    Dict {
+        ordered: bool,
+        items: Vec<(Id, Id)>,
+    },
     Set(Vec<Id>),
     FrozenSet(Vec<Id>),
-    Global { what: Allowed, name: Box<str> },
-    Storage(StorageRef),
+    Global(Allowed),
+    Storage(Box<StorageRef>),
     Tensor(Box<TensorNode>),
+    /// `_rebuild_parameter(tensor, requires_grad, hooks[, state])`.
+    Parameter {
+        tensor: Id,
+        requires_grad: bool,
+        state: Option<Id>,
+    },
     Device(String),
     Size(Vec<i64>),
 }
 
 #[derive(Clone, Debug)]
 struct TensorNode {
-    storage: StorageRef,
+    /// A `Node::Storage`.
+    storage: Id,
     dtype: Dtype,
     storage_offset: u64,
-    size: Vec<u64>,
-    stride: Vec<u64>,
+    size: Box<[u64]>,
+    stride: Box<[u64]>,
     requires_grad: bool,
-    is_parameter: bool,
     metadata: Option<Id>,
-    state: Option<Id>,
 }
 
 impl Node {
@@ -324,20 +334,28 @@ impl Node {
             Node::Dict { .. } => "dict".into(),
             Node::Set(_) => "set".into(),
             Node::FrozenSet(_) => "frozenset".into(),
-            Node::Global { name, .. } => format!("global {name}"),
+            Node::Global(what) => format!("global {}", what.name()),
             Node::Storage(_) => "storage".into(),
             Node::Tensor(_) => "tensor".into(),
+            Node::Parameter { .. } => "parameter".into(),
             Node::Device(_) => "torch.device".into(),
             Node::Size(_) => "torch.Size".into(),
         }
     }
 }
 
+/// The number of shared nodes: None, False, True, the empty tuple, the ints 0 to 255.
+const SHARED: usize = 4 + 256;
+
 #[derive(Default)]
 struct Machine {
     arena: Vec<Entry>,
     stack: Vec<Slot>,
-    memo: HashMap<u64, Id>,
+    memo: Memo<Id>,
+    /// The attributes `BUILD` set on an `OrderedDict`, by node (rare: one per state dict).
+    attributes: HashMap<Id, Vec<(Id, Id)>>,
+    /// The nodes of the immutable values torch writes over and over, made once each.
+    shared: Vec<Option<Id>>,
     at: usize,
     code: u8,
 }
@@ -377,6 +395,31 @@ impl Machine {
         self.push_slot(Slot::Item(id))
     }
 
+    /// Pushes the shared node `slot` (see [`SHARED`]), made the first time.
+    fn push_shared(&mut self, slot: usize, node: Node) -> Result<(), Fault> {
+        if self.shared.len() < SHARED {
+            self.shared.resize(SHARED, None);
+        }
+        let id = match self.shared.get(slot).copied().flatten() {
+            Some(id) => id,
+            None => {
+                let id = self.new_node(node)?;
+                if let Some(s) = self.shared.get_mut(slot) {
+                    *s = Some(id);
+                }
+                id
+            }
+        };
+        self.push_slot(Slot::Item(id))
+    }
+
+    fn push_int(&mut self, v: Int) -> Result<(), Fault> {
+        match v {
+            Int::Small(small @ 0..=255) => self.push_shared(4 + small as usize, Node::Int(v)),
+            _ => self.push(Node::Int(v)),
+        }
+    }
+
     fn pop(&mut self) -> Result<Id, Fault> {
         match self.stack.pop() {
             Some(Slot::Item(id)) => Ok(id),
@@ -412,15 +455,11 @@ impl Machine {
 
     fn memo_put(&mut self, key: u64) -> Result<(), Fault> {
         let id = self.top()?;
-        if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&key) {
-            return Err(self.fault(format!("more than {MAX_MEMO} memo entries")));
-        }
-        self.memo.insert(key, id);
-        Ok(())
+        self.memo.put(key, id).map_err(|e| self.fault(e))
     }
 
     fn memo_get(&mut self, key: u64) -> Result<(), Fault> {
-        let Some(&id) = self.memo.get(&key) else {
+        let Some(&id) = self.memo.get(key) else {
             return Err(self.fault(format!("memo entry {key} is not set")));
         };
         self.push_slot(Slot::Item(id))
@@ -434,7 +473,7 @@ impl Machine {
         let Some(what) = allowed(module, name) else {
             return Err(self.refuse(format_args!("the global {module}.{name}")));
         };
-        self.push(Node::Global { what, name: format!("{module}.{name}").into() })
+        self.push(Node::Global(what))
     }
 
     fn str_of(&self, id: Id, what: &str) -> Result<&str, Fault> {
@@ -469,28 +508,24 @@ impl Machine {
                 let id = self.top()?;
                 self.push_slot(Slot::Item(id))?;
             }
-            Op::None => self.push(Node::None)?,
-            Op::NewTrue => self.push(Node::Bool(true))?,
-            Op::NewFalse => self.push(Node::Bool(false))?,
+            Op::None => self.push_shared(0, Node::None)?,
+            Op::NewFalse | Op::Int(b"00") => self.push_shared(1, Node::Bool(false))?,
+            Op::NewTrue | Op::Int(b"01") => self.push_shared(2, Node::Bool(true))?,
             Op::Int(line) => {
-                let node = match line {
-                    b"01" => Node::Bool(true),
-                    b"00" => Node::Bool(false),
-                    _ => Node::Int(text::int_from_decimal(line).map_err(|e| self.fault(e))?),
-                };
-                self.push(node)?;
+                let v = text::int_from_decimal(line).map_err(|e| self.fault(e))?;
+                self.push_int(v)?;
             }
-            Op::BinInt(v) => self.push(Node::Int(Int::Small(v.into())))?,
-            Op::BinInt1(v) => self.push(Node::Int(Int::Small(v.into())))?,
-            Op::BinInt2(v) => self.push(Node::Int(Int::Small(v.into())))?,
+            Op::BinInt(v) => self.push_int(Int::Small(v.into()))?,
+            Op::BinInt1(v) => self.push_int(Int::Small(v.into()))?,
+            Op::BinInt2(v) => self.push_int(Int::Small(v.into()))?,
             Op::Long(line) => {
                 let digits = line.strip_suffix(b"L").unwrap_or(line);
                 let v = text::int_from_decimal(digits).map_err(|e| self.fault(e))?;
-                self.push(Node::Int(v))?;
+                self.push_int(v)?;
             }
             Op::Long1(b) | Op::Long4(b) => {
                 let v = text::int_from_le(b).map_err(|e| self.fault(e))?;
-                self.push(Node::Int(v))?;
+                self.push_int(v)?;
             }
             Op::Float(line) => {
                 let v = text::float_from_decimal(line).map_err(|e| self.fault(e))?;
@@ -521,8 +556,8 @@ impl Machine {
                 return Err(self.fault("refused: out-of-band buffers are not part of a torch.save pickle"));
             }
             Op::EmptyList => self.push(Node::List(Vec::new()))?,
-            Op::EmptyTuple => self.push(Node::Tuple(Vec::new()))?,
-            Op::EmptyDict => self.push(Node::Dict { ordered: false, items: Vec::new(), attributes: Vec::new() })?,
+            Op::EmptyTuple => self.push_shared(3, Node::Tuple(Vec::new()))?,
+            Op::EmptyDict => self.push(Node::Dict { ordered: false, items: Vec::new() })?,
             Op::EmptySet => self.push(Node::Set(Vec::new()))?,
             Op::List => {
                 let items = self.pop_mark()?;
@@ -543,7 +578,7 @@ impl Machine {
             Op::Dict => {
                 let items = self.pop_mark()?;
                 let pairs = self.pairs(&items)?;
-                self.push(Node::Dict { ordered: false, items: pairs, attributes: Vec::new() })?;
+                self.push(Node::Dict { ordered: false, items: pairs })?;
             }
             Op::FrozenSet => {
                 let items = self.pop_mark()?;
@@ -624,7 +659,7 @@ impl Machine {
             Op::BinPersId => {
                 let pid = self.pop()?;
                 let storage = self.storage(pid)?;
-                self.push(Node::Storage(storage))?;
+                self.push(Node::Storage(Box::new(storage)))?;
             }
             Op::Reduce => {
                 let args = self.pop()?;
@@ -687,9 +722,9 @@ impl Machine {
             }
             other => return Err(self.refuse(format_args!("BUILD with a {} state", other.kind()))),
         };
-        match &mut self.arena[target as usize].node {
-            Node::Dict { ordered: true, attributes: a, .. } => {
-                a.extend(attributes);
+        match &self.arena[target as usize].node {
+            Node::Dict { ordered: true, .. } => {
+                self.attributes.entry(target).or_default().extend(attributes);
                 Ok(())
             }
             other => {
@@ -765,7 +800,7 @@ impl Machine {
             return Err(self.refuse(format_args!("a persistent id of type {typename:?}")));
         }
         let (class, dtype) = match self.node(*class) {
-            Node::Global { what: Allowed::Storage { class, dtype }, .. } => (*class, *dtype),
+            Node::Global(Allowed::Storage { dtype, untyped }) => (storage_class(*dtype, *untyped), *dtype),
             other => {
                 return Err(self.fault(format!("the storage type is a {}, not a torch storage class", other.kind())))
             }
@@ -796,8 +831,8 @@ impl Machine {
             let f = if v3 { "_rebuild_tensor_v3" } else { "_rebuild_tensor_v2" };
             return Err(self.fault(format!("{f} takes {fixed} or {} arguments, not {}", fixed + 1, args.len())));
         }
-        let storage = match self.node(args[0]) {
-            Node::Storage(s) => s.clone(),
+        let storage_dtype = match self.node(args[0]) {
+            Node::Storage(s) => s.dtype,
             other => return Err(self.fault(format!("the tensor's storage is a {}, not a persistent id", other.kind()))),
         };
         let storage_offset = self.uint_of(args[1], "storage_offset")?;
@@ -810,29 +845,27 @@ impl Machine {
         self.empty_hooks(args[5])?;
         let dtype = if v3 {
             match self.node(args[6]) {
-                Node::Global { what: Allowed::Dtype(d), .. } => *d,
+                Node::Global(Allowed::Dtype(d)) => *d,
                 other => return Err(self.fault(format!("the dtype argument is a {}, not a torch dtype", other.kind()))),
             }
         } else {
-            storage.dtype
+            storage_dtype
         };
         let metadata = args.get(fixed).copied();
         Ok(TensorNode {
-            storage,
+            storage: args[0],
             dtype,
             storage_offset,
-            size,
-            stride,
+            size: size.into(),
+            stride: stride.into(),
             requires_grad,
-            is_parameter: false,
             metadata,
-            state: None,
         })
     }
 
     fn reduce(&self, callable: Id, args: Id) -> Result<Node, Fault> {
         let what = match self.node(callable) {
-            Node::Global { what, .. } => *what,
+            Node::Global(what) => *what,
             other => return Err(self.refuse(format_args!("calling a {} (REDUCE)", other.kind()))),
         };
         let args = self.tuple_of(args, "the REDUCE arguments")?;
@@ -840,17 +873,13 @@ impl Machine {
             if n.contains(&args.len()) {
                 Ok(())
             } else {
-                let name = match self.node(callable) {
-                    Node::Global { name, .. } => name.to_string(),
-                    _ => String::new(),
-                };
-                Err(self.fault(format!("{name} called with {} arguments", args.len())))
+                Err(self.fault(format!("{} called with {} arguments", what.name(), args.len())))
             }
         };
         Ok(match what {
             Allowed::OrderedDict => {
                 arity(&[0])?;
-                Node::Dict { ordered: true, items: Vec::new(), attributes: Vec::new() }
+                Node::Dict { ordered: true, items: Vec::new() }
             }
             Allowed::RebuildTensorV2 | Allowed::RebuildTensorV3 => {
                 Node::Tensor(Box::new(self.tensor(args, what == Allowed::RebuildTensorV3)?))
@@ -858,17 +887,15 @@ impl Machine {
             Allowed::RebuildParameter | Allowed::RebuildParameterWithState => {
                 let with_state = what == Allowed::RebuildParameterWithState;
                 arity(if with_state { &[4] } else { &[3] })?;
-                let mut t = match self.node(args[0]) {
-                    Node::Tensor(t) => (**t).clone(),
+                match self.node(args[0]) {
+                    Node::Tensor(_) => {}
                     other => {
                         return Err(self.fault(format!("the parameter's data is a {}, not a tensor", other.kind())))
                     }
-                };
-                t.requires_grad = self.bool_of(args[1], "requires_grad")?;
+                }
+                let requires_grad = self.bool_of(args[1], "requires_grad")?;
                 self.empty_hooks(args[2])?;
-                t.is_parameter = true;
-                t.state = with_state.then(|| args[3]);
-                Node::Tensor(Box::new(t))
+                Node::Parameter { tensor: args[0], requires_grad, state: with_state.then(|| args[3]) }
             }
             Allowed::Device => {
                 arity(&[1, 2])?;
@@ -928,7 +955,7 @@ impl Machine {
                     _ => unreachable!("arity checked"),
                 }
             }
-            Allowed::Storage { class, .. } => return Err(self.refuse(format_args!("calling torch.{class}"))),
+            Allowed::Storage { .. } => return Err(self.refuse(format_args!("calling {}", what.name()))),
             Allowed::Dtype(d) => return Err(self.refuse(format_args!("calling {d}"))),
         })
     }
@@ -937,6 +964,7 @@ impl Machine {
 /// Copies the result out of the arena, under the limits.
 struct Output<'m> {
     arena: &'m [Entry],
+    attributes: &'m HashMap<Id, Vec<(Id, Id)>>,
     objects: usize,
     text: usize,
 }
@@ -1031,7 +1059,7 @@ impl Output<'_> {
                     if depth > MAX_DEPTH {
                         return Err(self.fault(id, format!("nested deeper than {MAX_DEPTH} levels (or holds itself)")));
                     }
-                    let children = children(&self.arena[id as usize].node);
+                    let children = self.children(id);
                     if children.is_empty() {
                         let leaf = self.leaf(id)?;
                         done.push(leaf);
@@ -1043,7 +1071,7 @@ impl Output<'_> {
                     }
                 }
                 Task::Assemble(id) => {
-                    let n = children(&self.arena[id as usize].node).len();
+                    let n = self.children(id).len();
                     // Each child visited left one value.
                     let Some(first) = done.len().checked_sub(n) else {
                         return Err(self.fault(id, "internal: a child value is missing"));
@@ -1079,18 +1107,18 @@ impl Output<'_> {
                 self.count_text(id, b.len())?;
                 Value::Bytes(b)
             }
-            Node::Global { what: Allowed::Dtype(d), .. } => Value::Dtype(*d),
-            Node::Global { name, .. } => {
-                return Err(self.fault(id, format!("refused: the global {name} as a value")));
+            Node::Global(Allowed::Dtype(d)) => Value::Dtype(*d),
+            Node::Global(what) => {
+                return Err(self.fault(id, format!("refused: the global {} as a value", what.name())));
             }
-            Node::Storage(s) => Value::Storage(s.clone()),
+            Node::Storage(s) => Value::Storage((**s).clone()),
             Node::Device(d) => Value::Device(d.clone()),
             Node::Size(v) => Value::Size(v.clone()),
             _ => return self.assemble(id, Vec::new()),
         })
     }
 
-    /// A container's value from its children's, in the order [`children`] gives them.
+    /// A container's value from its children's, in the order [`Output::children`] gives them.
     fn assemble(&mut self, id: Id, parts: Vec<Value>) -> Result<Value, Fault> {
         Ok(match &self.arena[id as usize].node {
             Node::Tuple(_) => Value::Tuple(parts),
@@ -1116,33 +1144,74 @@ impl Output<'_> {
                 Value::Dict(Dict { ordered: *ordered, items: out, attributes })
             }
             Node::Tensor(t) => {
+                let metadata = t.metadata.and_then(|_| parts.into_iter().next()).map(Box::new);
+                Value::Tensor(Box::new(self.tensor_ref(t, metadata)))
+            }
+            Node::Parameter { tensor, requires_grad, state } => {
+                let Node::Tensor(t) = &self.arena[*tensor as usize].node else {
+                    return Err(self.fault(id, "internal: a parameter's data is no tensor"));
+                };
                 let mut parts = parts.into_iter();
                 let metadata = t.metadata.and_then(|_| parts.next()).map(Box::new);
-                let state = t.state.and_then(|_| parts.next()).map(Box::new);
-                Value::Tensor(Box::new(TensorRef {
-                    storage: t.storage.clone(),
-                    dtype: t.dtype,
-                    storage_offset: t.storage_offset,
-                    size: t.size.clone(),
-                    stride: t.stride.clone(),
-                    requires_grad: t.requires_grad,
-                    is_parameter: t.is_parameter,
-                    metadata,
+                let state = state.and_then(|_| parts.next()).map(Box::new);
+                let t = TensorRef {
+                    requires_grad: *requires_grad,
+                    is_parameter: true,
                     state,
-                }))
+                    ..self.tensor_ref(t, metadata)
+                };
+                Value::Tensor(Box::new(t))
             }
             _ => return self.leaf(id),
         })
     }
+
+    /// The nodes a node's value is made of, in order: items; a dict's keys and values, then
+    /// its attributes' names and values; a tensor's metadata, then its state.
+    fn children(&self, id: Id) -> Vec<Id> {
+        match &self.arena[id as usize].node {
+            Node::Tuple(items) | Node::List(items) | Node::Set(items) | Node::FrozenSet(items) => items.clone(),
+            Node::Dict { items, .. } => {
+                let attributes = self.attributes.get(&id).map(Vec::as_slice).unwrap_or_default();
+                items.iter().chain(attributes).flat_map(|&(k, v)| [k, v]).collect()
+            }
+            Node::Tensor(t) => t.metadata.into_iter().collect(),
+            Node::Parameter { tensor, state, .. } => match &self.arena[*tensor as usize].node {
+                Node::Tensor(t) => t.metadata.into_iter().chain(*state).collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn tensor_ref(&self, t: &TensorNode, metadata: Option<Box<Value>>) -> TensorRef {
+        let storage = match &self.arena[t.storage as usize].node {
+            Node::Storage(s) => (**s).clone(),
+            // Checked when the tensor was made.
+            _ => StorageRef { key: String::new(), class: "", dtype: t.dtype, location: String::new(), numel: 0 },
+        };
+        TensorRef {
+            storage,
+            dtype: t.dtype,
+            storage_offset: t.storage_offset,
+            size: t.size.to_vec(),
+            stride: t.stride.to_vec(),
+            requires_grad: t.requires_grad,
+            is_parameter: false,
+            metadata,
+            state: None,
+        }
+    }
 }
 
-/// The nodes a node's value is made of, in order: items; a dict's keys and values, then its
-/// attributes' names and values; a tensor's metadata, then its state.
-fn children(node: &Node) -> Vec<Id> {
-    match node {
-        Node::Tuple(items) | Node::List(items) | Node::Set(items) | Node::FrozenSet(items) => items.clone(),
-        Node::Dict { items, attributes, .. } => items.iter().chain(attributes).flat_map(|&(k, v)| [k, v]).collect(),
-        Node::Tensor(t) => t.metadata.into_iter().chain(t.state).collect(),
-        _ => Vec::new(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The arena holds one entry per value pushed: its size is the reader's memory per opcode.
+    #[test]
+    fn arena_entries_stay_small() {
+        assert!(std::mem::size_of::<Node>() <= 32, "{}", std::mem::size_of::<Node>());
+        assert!(std::mem::size_of::<Entry>() <= 48, "{}", std::mem::size_of::<Entry>());
     }
 }

@@ -1,13 +1,13 @@
 //! The listing mode: every global a pickle would import and every call it would make, found
 //! by walking its stack without building values.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use super::memo::Memo;
 use super::op::{ops, Op};
 use super::text;
-use super::{Fault, MAX_MEMO, MAX_SCAN_RECORDS, MAX_STACK};
+use super::{Fault, MAX_SCAN_RECORDS, MAX_STACK};
 use crate::Error;
 
 /// What an import names.
@@ -145,44 +145,25 @@ pub fn scan_globals(bytes: &[u8], record: &str) -> Scan {
     w.scan
 }
 
+/// A stack item: what the walk keeps of a value (24 bytes; an import is its index in the
+/// listing).
 #[derive(Clone, Debug)]
 enum Item {
     Mark,
     Str(Arc<str>),
-    Import {
-        at: usize,
-        target: Target,
-    },
-    /// What a call returned; `class` is the global called, when it was one.
+    Import(u32),
+    /// What the call at `at` returned; `class` is the import it called, when it was one.
     Made {
         at: usize,
-        class: Option<(usize, Target)>,
+        class: Option<u32>,
     },
     Other,
-}
-
-impl Item {
-    fn callee(&self) -> Callee {
-        match self {
-            Item::Import { at, target } => Callee::Import { offset: *at, target: target.clone() },
-            Item::Made { at, .. } => Callee::ResultOf { offset: *at },
-            _ => Callee::Unknown,
-        }
-    }
-
-    fn made_by(at: usize, callee: &Callee) -> Item {
-        let class = match callee {
-            Callee::Import { offset, target } => Some((*offset, target.clone())),
-            _ => None,
-        };
-        Item::Made { at, class }
-    }
 }
 
 #[derive(Default)]
 struct Walk {
     stack: Vec<Item>,
-    memo: HashMap<u64, Item>,
+    memo: Memo<Item>,
     scan: Scan,
     at: usize,
     code: u8,
@@ -233,11 +214,34 @@ impl Walk {
         Ok(())
     }
 
-    fn import(&mut self, target: Target) -> Result<(), Fault> {
+    /// Lists an import; its index in the listing.
+    fn list_import(&mut self, target: Target) -> Result<u32, Fault> {
         self.check_records()?;
         let opcode = super::opcode_name(self.code).unwrap_or("?");
-        self.scan.imports.push(Import { offset: self.at, opcode, target: target.clone() });
-        self.push(Item::Import { at: self.at, target })
+        let index = self.scan.imports.len() as u32; // < MAX_SCAN_RECORDS
+        self.scan.imports.push(Import { offset: self.at, opcode, target });
+        Ok(index)
+    }
+
+    fn import(&mut self, target: Target) -> Result<(), Fault> {
+        let index = self.list_import(target)?;
+        self.push(Item::Import(index))
+    }
+
+    fn callee_of_import(&self, index: u32) -> Callee {
+        match self.scan.imports.get(index as usize) {
+            Some(i) => Callee::Import { offset: i.offset, target: i.target.clone() },
+            None => Callee::Unknown,
+        }
+    }
+
+    /// What calling `item` calls.
+    fn callee(&self, item: &Item) -> Callee {
+        match item {
+            Item::Import(index) => self.callee_of_import(*index),
+            Item::Made { at, .. } => Callee::ResultOf { offset: *at },
+            _ => Callee::Unknown,
+        }
     }
 
     fn call(&mut self, callee: Callee) -> Result<(), Fault> {
@@ -247,11 +251,14 @@ impl Walk {
         Ok(())
     }
 
-    /// A call that makes a new object, pushed.
-    fn call_and_push(&mut self, callee: Callee) -> Result<(), Fault> {
-        let made = Item::made_by(self.at, &callee);
-        self.call(callee)?;
-        self.push(made)
+    /// A call of `callable` that makes a new object, pushed.
+    fn call_and_push(&mut self, callable: &Item) -> Result<(), Fault> {
+        let class = match callable {
+            Item::Import(index) => Some(*index),
+            _ => None,
+        };
+        self.call(self.callee(callable))?;
+        self.push(Item::Made { at: self.at, class })
     }
 
     fn str_item(bytes: &[u8]) -> Item {
@@ -386,36 +393,34 @@ impl Walk {
                     module: String::from_utf8_lossy(module).into(),
                     name: String::from_utf8_lossy(name).into(),
                 };
-                self.check_records()?;
-                self.scan.imports.push(Import { offset: self.at, opcode: "INST", target: target.clone() });
+                let index = self.list_import(target)?;
                 self.pop_mark()?;
-                self.call_and_push(Callee::Import { offset: self.at, target })?;
+                self.call_and_push(&Item::Import(index))?;
             }
             Op::Obj => {
                 let items = self.pop_mark()?;
                 let Some(cls) = items.first() else {
                     return Err(self.fault("OBJ without a class above the MARK"));
                 };
-                self.call_and_push(cls.callee())?;
+                self.call_and_push(cls)?;
             }
             Op::Reduce | Op::NewObj => {
                 self.pop()?;
                 let callable = self.pop()?;
-                self.call_and_push(callable.callee())?;
+                self.call_and_push(&callable)?;
             }
             Op::NewObjEx => {
                 self.pop()?;
                 self.pop()?;
                 let cls = self.pop()?;
-                self.call_and_push(cls.callee())?;
+                self.call_and_push(&cls)?;
             }
             Op::Build => {
                 self.pop()?;
+                // The state of an object made by calling a global goes to that global's code.
                 let callee = match self.top()? {
-                    Item::Made { class: Some((offset, target)), .. } => {
-                        Callee::Import { offset: *offset, target: target.clone() }
-                    }
-                    other => other.callee(),
+                    Item::Made { class: Some(index), .. } => self.callee_of_import(*index),
+                    other => self.callee(other),
                 };
                 self.call(callee)?;
             }
@@ -424,7 +429,7 @@ impl Walk {
     }
 
     fn get(&mut self, key: u64) -> Result<(), Fault> {
-        let Some(item) = self.memo.get(&key).cloned() else {
+        let Some(item) = self.memo.get(key).cloned() else {
             return Err(self.fault(format!("memo entry {key} is not set")));
         };
         self.push(item)
@@ -432,10 +437,17 @@ impl Walk {
 
     fn put(&mut self, key: u64) -> Result<(), Fault> {
         let item = self.top()?.clone();
-        if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&key) {
-            return Err(self.fault(format!("more than {MAX_MEMO} memo entries")));
-        }
-        self.memo.insert(key, item);
-        Ok(())
+        self.memo.put(key, item).map_err(|e| self.fault(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One stack item and one memo entry per value: their size is the walk's memory per opcode.
+    #[test]
+    fn stack_items_stay_small() {
+        assert!(std::mem::size_of::<Item>() <= 24, "{}", std::mem::size_of::<Item>());
     }
 }

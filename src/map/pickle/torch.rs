@@ -217,10 +217,11 @@ pub(super) enum Allowed {
     Bytes,
     /// `bytearray`: how protocols 0 to 4 write a `bytearray`.
     ByteArray,
-    /// `torch.<X>Storage`: only as the type in a storage persistent id.
+    /// `torch.<X>Storage` (`untyped`: `torch.UntypedStorage`): only as the type in a storage
+    /// persistent id.
     Storage {
-        class: &'static str,
         dtype: Dtype,
+        untyped: bool,
     },
     /// `torch.<dtype>`: an argument of `_rebuild_tensor_v3`, or a value.
     Dtype(Dtype),
@@ -243,18 +244,43 @@ pub(super) fn allowed(module: &str, name: &str) -> Option<Allowed> {
         ("builtins" | "__builtin__", "bytearray") => Allowed::ByteArray,
         ("_codecs", "encode") => Allowed::CodecsEncode,
         // `UntypedStorage` is defined in `torch.storage` and exported as `torch.UntypedStorage`.
-        ("torch" | "torch.storage", "UntypedStorage") => {
-            Allowed::Storage { class: "UntypedStorage", dtype: Dtype::UInt8 }
-        }
-        ("torch", class) => {
-            if let Some(entry) = STORAGES.iter().find(|e| e.0 == class) {
-                Allowed::Storage { class: entry.0, dtype: entry.1 }
-            } else {
-                Allowed::Dtype(Dtype::from_torch_attr(class)?)
-            }
-        }
+        ("torch" | "torch.storage", "UntypedStorage") => Allowed::Storage { dtype: Dtype::UInt8, untyped: true },
+        ("torch", attr) => match Dtype::from_storage_class(attr) {
+            Some(dtype) => Allowed::Storage { dtype, untyped: false },
+            None => Allowed::Dtype(Dtype::from_torch_attr(attr)?),
+        },
         _ => return None,
     })
+}
+
+impl Allowed {
+    /// The global's name, for messages (the builtins as `builtins.<name>`).
+    pub(super) fn name(self) -> String {
+        match self {
+            Allowed::OrderedDict => "collections.OrderedDict".into(),
+            Allowed::RebuildTensorV2 => "torch._utils._rebuild_tensor_v2".into(),
+            Allowed::RebuildTensorV3 => "torch._utils._rebuild_tensor_v3".into(),
+            Allowed::RebuildParameter => "torch._utils._rebuild_parameter".into(),
+            Allowed::RebuildParameterWithState => "torch._utils._rebuild_parameter_with_state".into(),
+            Allowed::Device => "torch.device".into(),
+            Allowed::Size => "torch.Size".into(),
+            Allowed::Set => "builtins.set".into(),
+            Allowed::FrozenSet => "builtins.frozenset".into(),
+            Allowed::CodecsEncode => "_codecs.encode".into(),
+            Allowed::Bytes => "builtins.bytes".into(),
+            Allowed::ByteArray => "builtins.bytearray".into(),
+            Allowed::Storage { dtype, untyped } => format!("torch.{}", storage_class(dtype, untyped)),
+            Allowed::Dtype(d) => d.name().into(),
+        }
+    }
+}
+
+/// The storage class of a persistent id: `UntypedStorage`, or the class of `dtype`.
+pub(super) fn storage_class(dtype: Dtype, untyped: bool) -> &'static str {
+    if untyped {
+        return "UntypedStorage";
+    }
+    STORAGES.iter().find(|e| e.1 == dtype).map_or("UntypedStorage", |e| e.0)
 }
 
 #[cfg(test)]
@@ -274,7 +300,10 @@ mod tests {
     #[test]
     fn every_storage_class_is_allowed_with_its_dtype() {
         for &(class, dtype) in STORAGES {
-            assert_eq!(allowed("torch", class), Some(Allowed::Storage { class, dtype }));
+            let untyped = class == "UntypedStorage";
+            assert_eq!(allowed("torch", class), Some(Allowed::Storage { dtype, untyped }));
+            assert_eq!(storage_class(dtype, untyped), class);
+            assert_eq!(Allowed::Storage { dtype, untyped }.name(), format!("torch.{class}"));
         }
         assert_eq!(Dtype::from_storage_class("BFloat16Storage"), Some(Dtype::BFloat16));
         assert_eq!(allowed("torch", "load"), None);
