@@ -150,7 +150,9 @@ impl ReadOptions {
         (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut prefix).map_err(at)?;
         file.seek(SeekFrom::Start(0)).map_err(at)?;
         let read = match sniff(&prefix)? {
-            Sniffed::Zip => self.read_archive(BufReader::new(file)),
+            // Unbuffered: an archive is read in large reads, and a buffer would only be refilled
+            // for every record header the map locates.
+            Sniffed::Zip => self.read_archive(file),
             Sniffed::Safetensors => {
                 self.read_safetensors(safetensors::read_embedded(BufReader::new(file), Some(meta.len())))
             }
@@ -226,7 +228,7 @@ impl ReadOptions {
             return self.read_path(path).map(|l| vec![l]);
         }
         let file = File::open(path).map_err(|e| Error::from(e).with_path(path))?;
-        let mut archive = Archive::new(BufReader::new(file)).map_err(|e| e.with_path(path))?;
+        let mut archive = Archive::new(file).map_err(|e| e.with_path(path))?;
         let names = match self.source {
             Source::Embedded => archive.embedded_models().to_vec(),
             _ => archive.models().to_vec(),

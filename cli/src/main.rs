@@ -603,7 +603,10 @@ fn map(path: &Path, json: bool, strict: bool, model: Option<&str>) -> ExitCode {
     let profile = if strict { Profile::Strict } else { Profile::Default };
     let findings = map.check(profile);
     let text = if json {
-        serde_json::to_string_pretty(&map.to_json(profile)).expect("a map serializes") + "\n"
+        let mut bytes = Vec::new();
+        map.write_json(profile, &mut bytes).expect("a map serializes into memory");
+        bytes.push(b'\n');
+        String::from_utf8(bytes).expect("JSON is UTF-8")
     } else {
         show::render_map(&map, &findings, show::Style::for_stdout())
     };

@@ -194,7 +194,7 @@ pub fn render_map(map: &ArchiveMap, findings: &[Finding], style: Style) -> Strin
                 Source::Token => "token".to_owned(),
                 _ => String::new(),
             };
-            let [dtype, shape] = meta_cells(b.meta.as_ref());
+            let [dtype, shape] = meta_cells(map.inputs_meta[b.index].as_ref());
             (vec![b.index.to_string(), b.name.clone(), b.kind.to_owned(), from, dtype, shape], input_color(spec.kind))
         })
         .collect();
@@ -217,7 +217,7 @@ pub fn render_map(map: &ArchiveMap, findings: &[Finding], style: Style) -> Strin
                 Destination::Token => "token".to_owned(),
                 _ => String::new(),
             };
-            let [dtype, shape] = meta_cells(b.meta.as_ref());
+            let [dtype, shape] = meta_cells(map.outputs_meta[b.index].as_ref());
             (vec![b.index.to_string(), b.name.clone(), b.kind.to_owned(), to, dtype, shape], output_color(spec.kind))
         })
         .collect();
@@ -233,6 +233,10 @@ pub fn render_map(map: &ArchiveMap, findings: &[Finding], style: Style) -> Strin
         map.payloads.storages.len(),
         map.payloads.objects.len()
     );
+    let mut viewing: Vec<Vec<&graph_signature::map::TensorPayload>> = vec![Vec::new(); map.payloads.storages.len()];
+    for t in &map.payloads.tensors {
+        viewing[t.storage].push(t);
+    }
     for (i, s) in map.payloads.storages.iter().enumerate() {
         let member = s.member.as_ref().map(|m| format!(" ({m})")).unwrap_or_default();
         let stored = if s.stored { "stored" } else { "compressed" };
@@ -244,7 +248,7 @@ pub fn render_map(map: &ArchiveMap, findings: &[Finding], style: Style) -> Strin
             s.offset + s.length,
             s.length
         );
-        for t in map.payloads.tensors.iter().filter(|t| t.storage == i) {
+        for t in &viewing[i] {
             let _ = writeln!(
                 out,
                 "    {} {} {:?} strides {:?} offset {}{}",

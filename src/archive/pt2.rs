@@ -65,7 +65,7 @@ pub struct ArchivedSignature {
 pub fn read_path(path: impl AsRef<Path>) -> Result<Vec<ArchivedSignature>, Error> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| Error::from(e).with_path(path))?;
-    read(BufReader::new(file)).map_err(|e| e.with_path(path))
+    read(file).map_err(|e| e.with_path(path))
 }
 
 /// Whether the bytes start like a zip archive (local file header or empty archive).
@@ -86,7 +86,7 @@ pub fn read<R: Read + Seek>(reader: R) -> Result<Vec<ArchivedSignature>, Error> 
 ///
 /// ```no_run
 /// use graph_signature::archive::pt2::Archive;
-/// let mut archive = Archive::new(std::io::BufReader::new(std::fs::File::open("model.pt2")?))?;
+/// let mut archive = Archive::new(std::fs::File::open("model.pt2")?)?;
 /// let name = archive.select_model(None)?.to_owned(); // the only program, or an error listing them
 /// println!("{}", archive.read_model(&name)?.signature);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -179,6 +179,12 @@ impl<R: Read + Seek> Archive<R> {
 
     /// The signature of program `name`, from its model JSON.
     pub fn read_model(&mut self, name: &str) -> Result<ArchivedSignature, Error> {
+        self.read_model_with_json(name).map(|(read, _)| read)
+    }
+
+    /// As [`read_model`](Self::read_model), also giving the program JSON's bytes (for readers
+    /// of the rest of the program, so the record is read once).
+    pub fn read_model_with_json(&mut self, name: &str) -> Result<(ArchivedSignature, Vec<u8>), Error> {
         let record = self.model_record(name)?;
         let bytes = self.record(&record, MAX_MODEL_RECORD)?;
         let read = torch_json::decode(&bytes).map_err(|e| match e {
@@ -188,13 +194,14 @@ impl<R: Read + Seek> Archive<R> {
             }
             other => other,
         })?;
-        Ok(ArchivedSignature {
+        let read = ArchivedSignature {
             name: name.to_owned(),
             record,
             layout: self.layout.clone(),
             schema_version: read.schema_version,
             signature: read.signature,
-        })
+        };
+        Ok((read, bytes))
     }
 
     /// The record holding program `name`'s JSON.
@@ -235,6 +242,14 @@ impl<R: Read + Seek> Archive<R> {
     pub fn locate(&mut self, name: &str) -> Result<RecordLocation, Error> {
         let l = self.zip.locate(name).map_err(as_pt2)?;
         Ok(RecordLocation { offset: l.offset, length: l.length, stored: l.stored })
+    }
+
+    /// As [`locate`](Self::locate), `None` when the archive has no such record.
+    pub fn try_locate(&mut self, name: &str) -> Result<Option<RecordLocation>, Error> {
+        if self.zip.entry(name).is_none() {
+            return Ok(None);
+        }
+        self.locate(name).map(Some)
     }
 
     /// The zip stored as record `name` (a `torch.save` archive inside this one), read in

@@ -151,7 +151,7 @@ pub(crate) fn check(map: &ArchiveMap, profile: Profile) -> Vec<Finding> {
             }
             InputKind::CustomObj => {
                 referenced.insert(target);
-                if !map.payloads.objects.iter().any(|o| o.name == target) {
+                if !map.payloads.object(target).is_some() {
                     out.push(finding(
                         "map-missing-payload",
                         at,

@@ -19,7 +19,7 @@
 //! ```
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use serde::Serialize;
@@ -29,18 +29,29 @@ use crate::codec::torch_json::TorchSchemaVersion;
 use crate::{Error, ExportGraphSignature};
 
 pub mod check;
+mod fast;
 pub mod payload;
 pub mod pickle;
 pub mod plan;
 pub mod program;
 pub mod pytree;
 
-pub use check::{Finding, Profile, Severity};
 pub use crate::model::meta;
-pub use meta::{Device, Dtype, Hint, RangeConstraint, SignatureMeta, SymExpr, SymInt, SymScalar, TensorMeta, ValueMeta};
+pub use check::{Finding, Profile, Severity};
+pub use meta::{
+    Device, Dtype, Hint, RangeConstraint, SignatureMeta, SymExpr, SymInt, SymScalar, TensorMeta, ValueMeta,
+};
 pub use payload::{Encoding, ObjectEncoding, ObjectPayload, PayloadIndex, PayloadTable, Storage, TensorPayload};
 pub use plan::{BindingPlan, Destination, InputBinding, OutputBinding, Source};
 pub use program::Program;
+
+/// A binding with its value's metadata, as the JSON shows them.
+#[derive(Serialize)]
+struct WithMeta<'a, B> {
+    #[serde(flatten)]
+    binding: &'a B,
+    meta: &'a Option<ValueMeta>,
+}
 
 /// The map of one program of an archive.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,7 +64,8 @@ pub struct ArchiveMap {
     pub schema_version: Option<TorchSchemaVersion>,
     /// The signature.
     pub signature: ExportGraphSignature,
-    /// What the program JSON says beyond the signature (`None` when there is none).
+    /// What the program JSON says beyond the signature (`None` when there is none); its
+    /// `values` are moved into `inputs_meta` and `outputs_meta`.
     pub program: Option<Program>,
     /// The metadata of each input spec's value, in order.
     pub inputs_meta: Vec<Option<ValueMeta>>,
@@ -70,17 +82,18 @@ impl ArchiveMap {
     pub fn open(path: impl AsRef<Path>, model: Option<&str>) -> Result<ArchiveMap, Error> {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| Error::from(e).with_path(path))?;
-        let mut archive = Archive::new(BufReader::new(file)).map_err(|e| e.with_path(path))?;
+        // Unbuffered: the archive is read in large reads, and the record headers the payload
+        // index locates are 30 bytes each; a buffer would be refilled for every one.
+        let mut archive = Archive::new(file).map_err(|e| e.with_path(path))?;
         let name = archive.select_model(model)?.to_owned();
         Self::build(&mut archive, &name).map_err(|e| e.with_path(path))
     }
 
     /// The map of program `model` of an archive.
     pub fn build<R: Read + Seek>(archive: &mut Archive<R>, model: &str) -> Result<ArchiveMap, Error> {
-        let read = archive.read_model(model)?;
-        let record = archive.model_record(model)?;
-        let bytes = archive.record(&record, crate::archive::pt2::MAX_MODEL_RECORD)?;
-        let program = program::read(&bytes).map_err(|e| match e {
+        let (read, bytes) = archive.read_model_with_json(model)?;
+        let record = &read.record;
+        let mut program = program::read(&bytes).map_err(|e| match e {
             Error::Decode { format, path, reason } => {
                 Error::Decode { format, path: format!("{record}: {path}"), reason }
             }
@@ -89,9 +102,9 @@ impl ArchiveMap {
         drop(bytes);
         let payloads = PayloadIndex::build(archive, model)?;
         let sig = read.signature;
-        let inputs_meta = sig.input_specs().iter().map(|s| plan::meta_of(&s.arg, Some(&program))).collect();
-        let outputs_meta = sig.output_specs().iter().map(|s| plan::meta_of(&s.arg, Some(&program))).collect();
         let plan = plan::plan(&sig, Some(&program), Some(&payloads));
+        let mut values = std::mem::take(&mut program.values);
+        let (inputs_meta, outputs_meta) = plan::metas(&sig, &mut values);
         Ok(ArchiveMap {
             model: model.to_owned(),
             layout: read.layout,
@@ -121,6 +134,16 @@ impl ArchiveMap {
 
     /// The map as the JSON `graphsig map --json` prints (contract in `docs/cli.md`).
     pub fn to_json(&self, profile: Profile) -> serde_json::Value {
+        serde_json::to_value(self.json_view(profile)).expect("the map serializes")
+    }
+
+    /// Writes the JSON of [`to_json`](Self::to_json), pretty-printed, without building a
+    /// value tree first.
+    pub fn write_json<W: std::io::Write>(&self, profile: Profile, writer: W) -> Result<(), Error> {
+        serde_json::to_writer_pretty(writer, &self.json_view(profile)).map_err(|e| Error::from(std::io::Error::from(e)))
+    }
+
+    fn json_view(&self, profile: Profile) -> impl Serialize + '_ {
         #[derive(Serialize)]
         struct Json<'a> {
             map_version: u32,
@@ -128,8 +151,8 @@ impl ArchiveMap {
             layout: &'static str,
             torch_schema_version: Option<String>,
             torch_version: Option<&'a str>,
-            inputs: &'a [InputBinding],
-            outputs: &'a [OutputBinding],
+            inputs: Vec<WithMeta<'a, InputBinding>>,
+            outputs: Vec<WithMeta<'a, OutputBinding>>,
             notes: &'a [String],
             range_constraints: &'a [RangeConstraint],
             storages: &'a [Storage],
@@ -146,8 +169,20 @@ impl ArchiveMap {
             },
             torch_schema_version: self.schema_version.map(|v| v.to_string()),
             torch_version: self.program.as_ref().and_then(|p| p.torch_version.as_deref()),
-            inputs: &self.plan.inputs,
-            outputs: &self.plan.outputs,
+            inputs: self
+                .plan
+                .inputs
+                .iter()
+                .zip(&self.inputs_meta)
+                .map(|(binding, meta)| WithMeta { binding, meta })
+                .collect(),
+            outputs: self
+                .plan
+                .outputs
+                .iter()
+                .zip(&self.outputs_meta)
+                .map(|(binding, meta)| WithMeta { binding, meta })
+                .collect(),
             notes: &self.plan.notes,
             range_constraints: self.program.as_ref().map_or(&[], |p| &p.range_constraints),
             storages: &self.payloads.storages,
@@ -155,6 +190,6 @@ impl ArchiveMap {
             objects: &self.payloads.objects,
             checks: self.check(profile),
         };
-        serde_json::to_value(json).expect("the map serializes")
+        json
     }
 }

@@ -3,6 +3,7 @@
 //! from the PT2 payload configs (torch 2.9+) or the `torch.save` pickles stored in the
 //! archive (torch 2.1 to 2.8), never reading a payload. See `docs/map.md`.
 
+use std::collections::HashMap;
 use std::io::{Read, Seek};
 
 use serde::Serialize;
@@ -10,6 +11,7 @@ use serde_json::value::RawValue;
 
 use super::meta::{Dtype, SymInt, TensorMeta};
 use crate::archive::pt2::{Archive, Layout};
+use crate::codec::FieldPath;
 use crate::json_util::raw_members;
 use crate::Error;
 
@@ -139,12 +141,37 @@ pub struct PayloadIndex {
     pub tensors: Vec<TensorPayload>,
     /// The objects.
     pub objects: Vec<ObjectPayload>,
+    /// Tensor name → index in `tensors`; object name → index in `objects`.
+    #[serde(skip)]
+    by_name: HashMap<String, usize>,
+    #[serde(skip)]
+    objects_by_name: HashMap<String, usize>,
+    /// A storage's absolute offset → its index in `storages` (records never overlap, so
+    /// the offset names the storage).
+    #[serde(skip)]
+    storage_ids: HashMap<u64, usize>,
 }
 
 impl PayloadIndex {
     /// The tensor named `name`, if any.
     pub fn tensor(&self, name: &str) -> Option<&TensorPayload> {
-        self.tensors.iter().find(|t| t.name == name)
+        self.by_name.get(name).map(|&i| &self.tensors[i])
+    }
+
+    /// The object named `name`, if any.
+    pub fn object(&self, name: &str) -> Option<&ObjectPayload> {
+        self.objects_by_name.get(name).map(|&i| &self.objects[i])
+    }
+
+    fn push_tensor(&mut self, t: TensorPayload) {
+        // A name given twice keeps its last payload, as a dict does.
+        self.by_name.insert(t.name.clone(), self.tensors.len());
+        self.tensors.push(t);
+    }
+
+    fn push_object(&mut self, o: ObjectPayload) {
+        self.objects_by_name.insert(o.name.clone(), self.objects.len());
+        self.objects.push(o);
     }
 
     /// The storage of a tensor.
@@ -153,11 +180,10 @@ impl PayloadIndex {
     }
 
     fn add_storage(&mut self, storage: Storage) -> usize {
-        if let Some(i) = self.storages.iter().position(|s| s.record == storage.record && s.member == storage.member) {
-            return i;
-        }
-        self.storages.push(storage);
-        self.storages.len() - 1
+        *self.storage_ids.entry(storage.offset).or_insert_with(|| {
+            self.storages.push(storage);
+            self.storages.len() - 1
+        })
     }
 
     /// Builds the index of program `model` of an archive.
@@ -232,60 +258,65 @@ impl PayloadIndex {
         config: &str,
         table: PayloadTable,
     ) -> Result<(), Error> {
-        #[derive(serde::Deserialize)]
-        struct Meta<'a> {
-            path_name: String,
-            #[serde(default)]
-            is_param: bool,
-            #[serde(default)]
-            use_pickle: bool,
-            #[serde(default, borrow)]
-            tensor_meta: Option<&'a RawValue>,
-        }
         let bytes = archive.record(config, MAX_CONFIG_RECORD)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| Error::decode(FORMAT, config, "not UTF-8"))?;
-        let top = raw_members(text, 8).map_err(|e| Error::decode(FORMAT, config, e.to_string()))?;
-        let Some((_, entries)) = top.into_iter().find(|(k, _)| k == "config") else {
-            return Err(Error::decode(FORMAT, config, "no \"config\" member"));
+        // The typed one-pass reader; the precise one names what is wrong when it refuses.
+        let entries = match super::fast::payload_config(&bytes) {
+            Some(entries) => entries.into_iter().map(|(name, meta)| (name, meta.into())).collect(),
+            None => precise_config(&bytes, config)?,
         };
+        if entries.len() > MAX_CONFIG_ENTRIES {
+            let what = format!("the entries of {config}");
+            return Err(Error::Limit { what, size: entries.len() as u64, limit: MAX_CONFIG_ENTRIES as u64 });
+        }
         let dir = match table {
             PayloadTable::Weights => "data/weights",
             PayloadTable::Constants => "data/constants",
         };
-        for (name, raw) in
-            raw_members(entries.get(), MAX_CONFIG_ENTRIES).map_err(|e| Error::decode(FORMAT, config, e.to_string()))?
-        {
-            let at = format!("{config}: config.{name}");
-            let meta: Meta<'_> =
-                serde_json::from_str(raw.get()).map_err(|e| Error::decode(FORMAT, &at, e.to_string()))?;
-            if meta.path_name.contains('/') || meta.path_name.is_empty() {
-                return Err(Error::decode(FORMAT, &at, format!("path_name {:?} is not a record name", meta.path_name)));
+        for (name, entry) in entries {
+            self.add_entry(archive, &format!("{root}/{dir}/"), config, name, entry, table)?;
+        }
+        Ok(())
+    }
+
+    /// One entry of a payload config: its record located, its view checked concrete.
+    fn add_entry<R: Read + Seek>(
+        &mut self,
+        archive: &mut Archive<R>,
+        dir: &str,
+        config: &str,
+        name: String,
+        entry: ConfigEntry,
+        table: PayloadTable,
+    ) -> Result<(), Error> {
+        // Where an error is: formatted only when there is one.
+        let at = || format!("{config}: config.{name}");
+        if entry.path_name.contains('/') || entry.path_name.is_empty() {
+            return Err(Error::decode(FORMAT, at(), format!("path_name {:?} is not a record name", entry.path_name)));
+        }
+        let record = format!("{dir}{}", entry.path_name);
+        let Some(loc) = archive.try_locate(&record)? else {
+            return Err(Error::decode(
+                FORMAT,
+                at(),
+                format!("names the record {record}, which the archive does not hold"),
+            ));
+        };
+        let storage = Storage { record, member: None, offset: loc.offset, length: loc.length, stored: loc.stored };
+        match entry.tensor_meta {
+            Some(tm) => {
+                let storage = self.add_storage(storage);
+                let encoding = if entry.use_pickle { Encoding::Pickle } else { Encoding::Raw };
+                let payload = concrete(name.clone(), table, entry.is_param, storage, encoding, &tm)
+                    .map_err(|reason| Error::decode(FORMAT, at(), reason))?;
+                self.push_tensor(payload);
             }
-            let record = format!("{root}/{dir}/{}", meta.path_name);
-            if !archive.has_record(&record) {
-                return Err(Error::decode(
-                    FORMAT,
-                    &at,
-                    format!("names the record {record}, which the archive does not hold"),
-                ));
-            }
-            let loc = archive.locate(&record)?;
-            let storage = Storage { record, member: None, offset: loc.offset, length: loc.length, stored: loc.stored };
-            match meta.tensor_meta.filter(|m| m.get() != "null") {
-                Some(raw_meta) => {
-                    let tm = super::program::tensor_meta(raw_meta, &format!("{at}.tensor_meta"))?;
-                    let storage = self.add_storage(storage);
-                    let encoding = if meta.use_pickle { Encoding::Pickle } else { Encoding::Raw };
-                    self.tensors.push(concrete(name, table, meta.is_param, storage, encoding, &tm, &at)?);
-                }
-                None => {
-                    let encoding = if meta.path_name.starts_with("opaque_obj_") {
-                        ObjectEncoding::Pickle
-                    } else {
-                        ObjectEncoding::TorchScript
-                    };
-                    self.objects.push(ObjectPayload { name, storage, encoding });
-                }
+            None => {
+                let encoding = if entry.path_name.starts_with("opaque_obj_") {
+                    ObjectEncoding::Pickle
+                } else {
+                    ObjectEncoding::TorchScript
+                };
+                self.push_object(ObjectPayload { name, storage, encoding });
             }
         }
         Ok(())
@@ -350,7 +381,7 @@ impl PayloadIndex {
                 })
             };
             let list = |v: &[u64], what: &str| v.iter().map(|&x| signed(x, what)).collect::<Result<Vec<_>, _>>();
-            self.tensors.push(TensorPayload {
+            self.push_tensor(TensorPayload {
                 name: name.to_owned(),
                 table,
                 is_param: tensor.is_parameter,
@@ -367,7 +398,61 @@ impl PayloadIndex {
     }
 }
 
-/// A payload's view, which must be concrete (a weight has no symbolic size).
+/// One entry of a payload config, parsed.
+pub(crate) struct ConfigEntry {
+    pub(crate) path_name: String,
+    pub(crate) is_param: bool,
+    pub(crate) use_pickle: bool,
+    pub(crate) tensor_meta: Option<TensorMeta>,
+}
+
+/// A payload config read entry by entry, every error with its path.
+fn precise_config(bytes: &[u8], config: &str) -> Result<Vec<(String, ConfigEntry)>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Meta<'a> {
+        path_name: String,
+        #[serde(default)]
+        is_param: bool,
+        #[serde(default)]
+        use_pickle: bool,
+        #[serde(default, borrow)]
+        tensor_meta: Option<&'a RawValue>,
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::decode(FORMAT, config, "not UTF-8"))?;
+    let top = raw_members(text, 8).map_err(|e| Error::decode(FORMAT, config, e.to_string()))?;
+    let Some((_, entries)) = top.into_iter().find(|(k, _)| k == "config") else {
+        return Err(Error::decode(FORMAT, config, "no \"config\" member"));
+    };
+    let members =
+        raw_members(entries.get(), MAX_CONFIG_ENTRIES).map_err(|e| Error::decode(FORMAT, config, e.to_string()))?;
+    members
+        .into_iter()
+        .map(|(name, raw)| {
+            let at = format!("{config}: config.{name}");
+            let meta: Meta<'_> =
+                serde_json::from_str(raw.get()).map_err(|e| Error::decode(FORMAT, &at, e.to_string()))?;
+            let tensor_meta = match meta.tensor_meta.filter(|m| m.get() != "null") {
+                Some(raw_meta) => Some(
+                    super::program::tensor_meta(raw_meta, FieldPath::Root)
+                        .map_err(|e| prefix(e, &format!("{at}.tensor_meta")))?,
+                ),
+                None => None,
+            };
+            Ok((
+                name,
+                ConfigEntry {
+                    path_name: meta.path_name,
+                    is_param: meta.is_param,
+                    use_pickle: meta.use_pickle,
+                    tensor_meta,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// A payload's view, which must be concrete (a weight has no symbolic size); the reason
+/// when it is not.
 fn concrete(
     name: String,
     table: PayloadTable,
@@ -375,12 +460,9 @@ fn concrete(
     storage: usize,
     encoding: Encoding,
     tm: &TensorMeta,
-    at: &str,
-) -> Result<TensorPayload, Error> {
-    let ints = |v: &[SymInt], what: &str| -> Result<Vec<i64>, Error> {
-        v.iter()
-            .map(|s| s.as_int().ok_or_else(|| Error::decode(FORMAT, at, format!("a symbolic {what} in a payload"))))
-            .collect()
+) -> Result<TensorPayload, String> {
+    let ints = |v: &[SymInt], what: &str| -> Result<Vec<i64>, String> {
+        v.iter().map(|s| s.as_int().ok_or_else(|| format!("a symbolic {what} in a payload"))).collect()
     };
     Ok(TensorPayload {
         name,
@@ -391,10 +473,18 @@ fn concrete(
         dtype: tm.dtype,
         shape: ints(&tm.sizes, "size")?,
         strides: ints(&tm.strides, "stride")?,
-        storage_offset: tm
-            .storage_offset
-            .as_int()
-            .ok_or_else(|| Error::decode(FORMAT, at, "a symbolic storage offset"))?,
+        storage_offset: tm.storage_offset.as_int().ok_or("a symbolic storage offset in a payload")?,
         requires_grad: tm.requires_grad,
     })
+}
+
+/// Puts `at` before the path of a decode error.
+fn prefix(e: Error, at: &str) -> Error {
+    match e {
+        Error::Decode { format, path, reason } if path.is_empty() => {
+            Error::Decode { format, path: at.to_owned(), reason }
+        }
+        Error::Decode { format, path, reason } => Error::Decode { format, path: format!("{at}.{path}"), reason },
+        other => other,
+    }
 }

@@ -1,6 +1,8 @@
 //! The binding plan: where each graph input comes from and where each graph output goes,
 //! in graph order, for a runtime to follow (see `docs/map.md`).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::meta::ValueMeta;
@@ -95,8 +97,6 @@ pub struct InputBinding {
     pub kind: &'static str,
     /// Where it comes from.
     pub source: Source,
-    /// What torch recorded of its value, when the program has it.
-    pub meta: Option<ValueMeta>,
 }
 
 /// One graph output.
@@ -110,8 +110,6 @@ pub struct OutputBinding {
     pub kind: &'static str,
     /// Where it goes.
     pub destination: Destination,
-    /// What torch recorded of its value, when the program has it.
-    pub meta: Option<ValueMeta>,
 }
 
 /// The whole plan.
@@ -125,14 +123,34 @@ pub struct BindingPlan {
     pub notes: Vec<String>,
 }
 
-/// The metadata of a spec's argument: the program's record of its graph value, or the
-/// constant itself.
-pub(crate) fn meta_of(arg: &ArgumentSpec, program: Option<&Program>) -> Option<ValueMeta> {
-    match arg {
+/// The metadata of each input and output spec's value: the program's record of its graph
+/// value (taken out of `values`, cloned only for a value two specs name), or the constant
+/// itself.
+pub(crate) fn metas(
+    sig: &ExportGraphSignature,
+    values: &mut HashMap<String, ValueMeta>,
+) -> (Vec<Option<ValueMeta>>, Vec<Option<ValueMeta>>) {
+    let args = || sig.input_specs().iter().map(|s| &s.arg).chain(sig.output_specs().iter().map(|s| &s.arg));
+    let mut uses: HashMap<&str, usize> = HashMap::with_capacity(sig.input_specs().len());
+    for arg in args() {
+        *uses.entry(arg.name()).or_default() += 1;
+    }
+    let mut meta_of = |arg: &ArgumentSpec| match arg {
         ArgumentSpec::Constant { value, .. } => Some(ValueMeta::Constant { value: value.clone() }),
         ArgumentSpec::Token { .. } => Some(ValueMeta::Token),
-        other => program.and_then(|p| p.values.get(other.name()).cloned()),
-    }
+        other => {
+            let left = uses.get_mut(other.name()).expect("counted");
+            *left -= 1;
+            if *left == 0 {
+                values.remove(other.name())
+            } else {
+                values.get(other.name()).cloned()
+            }
+        }
+    };
+    let inputs = sig.input_specs().iter().map(|s| meta_of(&s.arg)).collect();
+    let outputs = sig.output_specs().iter().map(|s| meta_of(&s.arg)).collect();
+    (inputs, outputs)
 }
 
 /// The pytree paths of a treespec's leaves, or why there are none.
@@ -194,7 +212,7 @@ pub fn plan(sig: &ExportGraphSignature, program: Option<&Program>, payloads: Opt
         (None, _) => (vec![None; user_inputs], vec![None; returned]),
     };
     let found = |target: &str| payloads.is_some_and(|p| p.tensor(target).is_some());
-    let found_object = |target: &str| payloads.is_some_and(|p| p.objects.iter().any(|o| o.name == target));
+    let found_object = |target: &str| payloads.is_some_and(|p| p.object(target).is_some());
     let mut in_paths = in_paths.into_iter();
     let inputs = sig
         .input_specs()
@@ -220,13 +238,7 @@ pub fn plan(sig: &ExportGraphSignature, program: Option<&Program>, payloads: Opt
                 },
                 (InputKind::Token, _) => Source::Token,
             };
-            InputBinding {
-                index,
-                name: spec.arg.name().to_owned(),
-                kind: spec.kind.torch_name(),
-                source,
-                meta: meta_of(&spec.arg, program),
-            }
+            InputBinding { index, name: spec.arg.name().to_owned(), kind: spec.kind.torch_name(), source }
         })
         .collect();
     let mut out_paths = out_paths.into_iter();
@@ -246,13 +258,7 @@ pub fn plan(sig: &ExportGraphSignature, program: Option<&Program>, payloads: Opt
                 OutputKind::GradientToUserInput => Destination::Gradient { of: "USER_INPUT", target },
                 OutputKind::Token => Destination::Token,
             };
-            OutputBinding {
-                index,
-                name: spec.arg.name().to_owned(),
-                kind: spec.kind.torch_name(),
-                destination,
-                meta: meta_of(&spec.arg, program),
-            }
+            OutputBinding { index, name: spec.arg.name().to_owned(), kind: spec.kind.torch_name(), destination }
         })
         .collect();
     BindingPlan { inputs, outputs, notes }

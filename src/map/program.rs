@@ -10,10 +10,12 @@
 
 use std::collections::HashMap;
 
+use serde::de::{Deserializer as _, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::meta::{Device, Dtype, Hint, Layout, RangeConstraint, SymExpr, SymInt, SymScalar, TensorMeta, ValueMeta};
+use crate::codec::FieldPath as Path;
 use crate::json_util::raw_members;
 use crate::model::ConstantValue;
 use crate::Error;
@@ -129,8 +131,8 @@ struct GraphJson<'a> {
     custom_obj_values: Option<&'a RawValue>,
 }
 
-fn bad(path: impl Into<String>, reason: impl Into<String>) -> Error {
-    Error::decode(FORMAT, path.into(), reason)
+fn bad(path: impl std::fmt::Display, reason: impl Into<String>) -> Error {
+    Error::decode(FORMAT, path, reason)
 }
 
 /// Reads the map's part of an exported program's JSON (`models/<name>.json`,
@@ -140,8 +142,10 @@ pub fn read(bytes: &[u8]) -> Result<Program, Error> {
     let bytes = quoted.as_deref().unwrap_or(bytes);
     let doc: ProgramJson<'_> = serde_json::from_slice(bytes).map_err(|e| bad("", e.to_string()))?;
     let graph = &doc.graph_module.graph;
-    let inputs = arguments(graph.inputs, "graph_module.graph.inputs")?;
-    let outputs = arguments(graph.outputs, "graph_module.graph.outputs")?;
+    let root = Path::Root;
+    let graph_path = Path::Field(&root, "graph_module.graph");
+    let inputs = arguments(graph.inputs, Path::Field(&graph_path, "inputs"))?;
+    let outputs = arguments(graph.outputs, Path::Field(&graph_path, "outputs"))?;
 
     let wanted: std::collections::HashSet<&str> = inputs.iter().chain(&outputs).filter_map(GraphValue::name).collect();
     let mut values = HashMap::with_capacity(wanted.len());
@@ -154,24 +158,32 @@ pub fn read(bytes: &[u8]) -> Result<Program, Error> {
     ];
     for (table, raw) in tables {
         let Some(raw) = raw.filter(|r| r.get() != "null") else { continue };
-        let members = raw_members(raw.get(), MAX_MEMBERS)
-            .map_err(|e| bad(format!("graph_module.graph.{table}"), e.to_string()))?;
+        let table_path = Path::Field(&graph_path, table);
+        // The table of every graph value, one per node: read in one typed pass, and again
+        // by the precise reader below only if that pass refuses it.
+        if table == "tensor_values" {
+            if let Some(found) = super::fast::tensor_values(raw.get(), &wanted) {
+                values.extend(found.into_iter().map(|(name, meta)| (name, ValueMeta::Tensor(meta))));
+                continue;
+            }
+        }
+        let members = raw_members(raw.get(), MAX_MEMBERS).map_err(|e| bad(table_path, e.to_string()))?;
         for (name, raw) in members {
             if !wanted.contains(name.as_str()) {
                 continue;
             }
-            let path = format!("graph_module.graph.{table}.{name}");
+            let path = Path::Field(&table_path, &name);
             let meta = match table {
-                "tensor_values" => ValueMeta::Tensor(tensor_meta(raw, &path)?),
-                "sym_int_values" => ValueMeta::SymInt { value: sym_int(raw, &path)? },
-                "sym_float_values" => ValueMeta::SymFloat { value: sym_scalar(raw, &path, "as_float")? },
-                "sym_bool_values" => ValueMeta::SymBool { value: sym_scalar(raw, &path, "as_bool")? },
+                "tensor_values" => ValueMeta::Tensor(tensor_meta(raw, path)?),
+                "sym_int_values" => ValueMeta::SymInt { value: sym_int(raw, path)? },
+                "sym_float_values" => ValueMeta::SymFloat { value: sym_scalar(raw, path, "as_float")? },
+                "sym_bool_values" => ValueMeta::SymBool { value: sym_scalar(raw, path, "as_bool")? },
                 _ => {
                     #[derive(Deserialize)]
                     struct Obj {
                         class_fqn: String,
                     }
-                    let obj: Obj = from_raw(raw, &path)?;
+                    let obj: Obj = from_raw(raw, path)?;
                     ValueMeta::CustomObj { class_fqn: obj.class_fqn }
                 }
             };
@@ -193,28 +205,49 @@ pub fn read(bytes: &[u8]) -> Result<Program, Error> {
     })
 }
 
-fn from_raw<'a, T: Deserialize<'a>>(raw: &'a RawValue, path: &str) -> Result<T, Error> {
+fn from_raw<'a, T: Deserialize<'a>>(raw: &'a RawValue, path: Path<'_>) -> Result<T, Error> {
     serde_json::from_str(raw.get()).map_err(|e| bad(path, e.to_string()))
 }
 
 /// The member of a union: the one member (torch 2.3+), or the one member not `null` among
-/// all of them (torch 2.1, 2.2).
-fn member<'a>(raw: &'a RawValue, path: &str) -> Result<(String, &'a RawValue), Error> {
-    let members = raw_members(raw.get(), 64).map_err(|e| bad(path, format!("expected a union (an object): {e}")))?;
-    let mut set = members.into_iter().filter(|(_, v)| v.get() != "null");
-    match (set.next(), set.next()) {
-        (Some(one), None) => Ok(one),
-        (None, _) => Err(bad(path, "no member of the union is set")),
-        (Some((a, _)), Some((b, _))) => Err(bad(path, format!("several members of the union are set ({a}, {b})"))),
+/// all of them (torch 2.1, 2.2). Nothing is allocated: the tag is borrowed.
+fn member<'a>(raw: &'a RawValue, path: Path<'_>) -> Result<(&'a str, &'a RawValue), Error> {
+    struct One;
+    impl<'de> Visitor<'de> for One {
+        type Value = Result<(&'de str, &'de RawValue), String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a union (an object)")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found: Option<(&'de str, &'de RawValue)> = None;
+            let mut members = 0usize;
+            while let Some((key, value)) = map.next_entry::<&'de str, &'de RawValue>()? {
+                members += 1;
+                if members > 64 {
+                    return Err(serde::de::Error::custom("more than 64 members"));
+                }
+                if value.get() == "null" {
+                    continue;
+                }
+                if let Some((first, _)) = found {
+                    return Ok(Err(format!("several members of the union are set ({first}, {key})")));
+                }
+                found = Some((key, value));
+            }
+            Ok(found.ok_or_else(|| "no member of the union is set".to_owned()))
+        }
     }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let result = de.deserialize_map(One).map_err(|e| bad(path, format!("expected a union (an object): {e}")))?;
+    result.map_err(|reason| bad(path, reason))
 }
 
-fn arguments(raw: &RawValue, path: &str) -> Result<Vec<GraphValue>, Error> {
+fn arguments(raw: &RawValue, path: Path<'_>) -> Result<Vec<GraphValue>, Error> {
     let items: Vec<&RawValue> = from_raw(raw, path)?;
-    items.into_iter().enumerate().map(|(i, item)| argument(item, &format!("{path}[{i}]"))).collect()
+    items.into_iter().enumerate().map(|(i, item)| argument(item, Path::Index(&path, i))).collect()
 }
 
-fn argument(raw: &RawValue, path: &str) -> Result<GraphValue, Error> {
+fn argument(raw: &RawValue, path: Path<'_>) -> Result<GraphValue, Error> {
     #[derive(Deserialize)]
     struct Named {
         name: String,
@@ -225,33 +258,33 @@ fn argument(raw: &RawValue, path: &str) -> Result<GraphValue, Error> {
         class_fqn: String,
     }
     let (tag, body) = member(raw, path)?;
-    let at = format!("{path}.{tag}");
-    Ok(match tag.as_str() {
-        "as_tensor" => GraphValue::Tensor(from_raw::<Named>(body, &at)?.name),
-        "as_token" => GraphValue::Token(from_raw::<Named>(body, &at)?.name),
+    let at = Path::Field(&path, tag);
+    Ok(match tag {
+        "as_tensor" => GraphValue::Tensor(from_raw::<Named>(body, at)?.name),
+        "as_token" => GraphValue::Token(from_raw::<Named>(body, at)?.name),
         "as_custom_obj" => {
-            let o: Obj = from_raw(body, &at)?;
+            let o: Obj = from_raw(body, at)?;
             GraphValue::CustomObj { name: o.name, class_fqn: o.class_fqn }
         }
         "as_sym_int" | "as_sym_float" | "as_sym_bool" => {
-            let (inner, value) = member(body, &at)?;
+            let (inner, value) = member(body, at)?;
             if inner != "as_name" {
                 // A constant in the Sym*Argument union (as_int, as_float, as_bool).
-                return Ok(GraphValue::Constant(constant(&inner, value, &at)?));
+                return Ok(GraphValue::Constant(constant(inner, value, at)?));
             }
-            let name: String = from_raw(value, &at)?;
-            match tag.as_str() {
+            let name: String = from_raw(value, at)?;
+            match tag {
                 "as_sym_int" => GraphValue::SymInt(name),
                 "as_sym_float" => GraphValue::SymFloat(name),
                 _ => GraphValue::SymBool(name),
             }
         }
-        "as_none" | "as_int" | "as_float" | "as_bool" | "as_string" => GraphValue::Constant(constant(&tag, body, &at)?),
+        "as_none" | "as_int" | "as_float" | "as_bool" | "as_string" => GraphValue::Constant(constant(tag, body, at)?),
         other => GraphValue::Other(other.to_owned()),
     })
 }
 
-fn constant(tag: &str, raw: &RawValue, path: &str) -> Result<ConstantValue, Error> {
+fn constant(tag: &str, raw: &RawValue, path: Path<'_>) -> Result<ConstantValue, Error> {
     Ok(match tag {
         "as_none" => ConstantValue::None,
         "as_int" => ConstantValue::Int(from_raw(raw, path)?),
@@ -263,7 +296,7 @@ fn constant(tag: &str, raw: &RawValue, path: &str) -> Result<ConstantValue, Erro
 }
 
 /// A float: a number, or the strings torch writes for non-finite values.
-fn float(raw: &RawValue, path: &str) -> Result<f64, Error> {
+fn float(raw: &RawValue, path: Path<'_>) -> Result<f64, Error> {
     match raw.get() {
         "\"Infinity\"" => Ok(f64::INFINITY),
         "\"-Infinity\"" => Ok(f64::NEG_INFINITY),
@@ -272,12 +305,12 @@ fn float(raw: &RawValue, path: &str) -> Result<f64, Error> {
     }
 }
 
-fn hint(raw: &RawValue, path: &str) -> Result<Option<Hint>, Error> {
+fn hint(raw: &RawValue, path: Path<'_>) -> Result<Option<Hint>, Error> {
     if raw.get() == "null" {
         return Ok(None);
     }
     let (tag, value) = member(raw, path)?;
-    Ok(Some(match tag.as_str() {
+    Ok(Some(match tag {
         "as_int" => Hint::Int(from_raw(value, path)?),
         "as_float" => Hint::Float(float(value, path)?),
         "as_bool" => Hint::Bool(from_raw(value, path)?),
@@ -285,7 +318,7 @@ fn hint(raw: &RawValue, path: &str) -> Result<Option<Hint>, Error> {
     }))
 }
 
-fn sym_expr(raw: &RawValue, path: &str) -> Result<SymExpr, Error> {
+fn sym_expr(raw: &RawValue, path: Path<'_>) -> Result<SymExpr, Error> {
     #[derive(Deserialize)]
     struct Expr<'a> {
         expr_str: String,
@@ -294,29 +327,29 @@ fn sym_expr(raw: &RawValue, path: &str) -> Result<SymExpr, Error> {
     }
     let e: Expr<'_> = from_raw(raw, path)?;
     let h = match e.hint {
-        Some(h) => hint(h, &format!("{path}.hint"))?,
+        Some(h) => hint(h, Path::Field(&path, "hint"))?,
         None => None,
     };
     Ok(SymExpr::new(e.expr_str, h))
 }
 
-fn sym_int(raw: &RawValue, path: &str) -> Result<SymInt, Error> {
+fn sym_int(raw: &RawValue, path: Path<'_>) -> Result<SymInt, Error> {
     // torch <= 2.4 wrote storage_offset as a bare integer.
-    if let Ok(v) = serde_json::from_str::<i64>(raw.get()) {
-        return Ok(SymInt::Int(v));
+    if raw.get().starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return from_raw(raw, path).map(SymInt::Int);
     }
     let (tag, value) = member(raw, path)?;
-    match tag.as_str() {
+    match tag {
         "as_int" => Ok(SymInt::Int(from_raw(value, path)?)),
-        "as_expr" => Ok(SymInt::Expr(sym_expr(value, &format!("{path}.as_expr"))?)),
+        "as_expr" => Ok(SymInt::Expr(sym_expr(value, Path::Field(&path, "as_expr"))?)),
         other => Err(bad(path, format!("unknown SymInt member {other:?}"))),
     }
 }
 
-fn sym_scalar(raw: &RawValue, path: &str, known_tag: &str) -> Result<SymScalar, Error> {
+fn sym_scalar(raw: &RawValue, path: Path<'_>, known_tag: &str) -> Result<SymScalar, Error> {
     let (tag, value) = member(raw, path)?;
     if tag == "as_expr" {
-        return Ok(SymScalar::Expr(sym_expr(value, &format!("{path}.as_expr"))?));
+        return Ok(SymScalar::Expr(sym_expr(value, Path::Field(&path, "as_expr"))?));
     }
     if tag != known_tag {
         return Err(bad(path, format!("unknown member {tag:?}")));
@@ -328,7 +361,7 @@ fn sym_scalar(raw: &RawValue, path: &str, known_tag: &str) -> Result<SymScalar, 
 }
 
 /// A `TensorMeta` of the program JSON or of a PT2 payload config.
-pub(crate) fn tensor_meta(raw: &RawValue, path: &str) -> Result<TensorMeta, Error> {
+pub(crate) fn tensor_meta(raw: &RawValue, path: Path<'_>) -> Result<TensorMeta, Error> {
     #[derive(Deserialize)]
     struct Meta<'a> {
         dtype: i64,
@@ -352,13 +385,14 @@ pub(crate) fn tensor_meta(raw: &RawValue, path: &str) -> Result<TensorMeta, Erro
     }
     let m: Meta<'_> = from_raw(raw, path)?;
     let list = |items: &[&RawValue], field: &str| -> Result<Vec<SymInt>, Error> {
-        items.iter().enumerate().map(|(i, r)| sym_int(r, &format!("{path}.{field}[{i}]"))).collect()
+        let at = Path::Field(&path, field);
+        items.iter().enumerate().map(|(i, r)| sym_int(r, Path::Index(&at, i))).collect()
     };
     Ok(TensorMeta {
         dtype: Dtype::from_schema(m.dtype),
         sizes: list(&m.sizes, "sizes")?,
         strides: list(&m.strides, "strides")?,
-        storage_offset: sym_int(m.storage_offset, &format!("{path}.storage_offset"))?,
+        storage_offset: sym_int(m.storage_offset, Path::Field(&path, "storage_offset"))?,
         device: Device { kind: m.device.kind, index: m.device.index },
         layout: Layout::from_schema(m.layout),
         requires_grad: m.requires_grad,
@@ -378,8 +412,10 @@ fn range_constraints(raw: Option<&RawValue>) -> Result<Vec<RangeConstraint>, Err
     members
         .into_iter()
         .map(|(symbol, raw)| {
-            let path = format!("range_constraints.{symbol}");
-            let r: Range = from_raw(raw, &path)?;
+            let root = Path::Root;
+            let constraints = Path::Field(&root, "range_constraints");
+            let path = Path::Field(&constraints, &symbol);
+            let r: Range = from_raw(raw, path)?;
             let bound = |n: Option<serde_json::Number>, which: &str| -> Result<Option<i64>, Error> {
                 n.map(|n| {
                     n.as_i64().ok_or_else(|| bad(format!("{path}.{which}"), format!("{n} is not a 64-bit integer")))
@@ -408,7 +444,7 @@ fn call_signature(raw: Option<&RawValue>) -> Result<Option<CallSignature>, Error
         forward_arg_names: Option<Vec<String>>,
     }
     let Some(raw) = raw.filter(|r| r.get() != "null") else { return Ok(None) };
-    let entries: Vec<Entry> = from_raw(raw, "graph_module.module_call_graph")?;
+    let entries: Vec<Entry> = from_raw(raw, Path::Field(&Path::Root, "graph_module.module_call_graph"))?;
     Ok(entries.into_iter().find(|e| e.fqn.is_empty()).and_then(|e| e.signature).map(|s| CallSignature {
         in_spec: s.in_spec,
         out_spec: s.out_spec,
