@@ -43,15 +43,16 @@ use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind,
 use crate::Error;
 
 mod fast;
+mod v1;
 mod write;
 pub use write::{encode, TorchTarget, WriteOptions};
 
 const FORMAT: &str = "torch-json";
 
-/// The torch schema majors this reader understands: 2 (torch 2.2's integer version), 5
-/// (2.3, 2.4), 7 (2.5), 8 (2.6 to 2.15). torch released no others.
-pub const SUPPORTED_MAJORS: &[u64] = &[2, 5, 7, 8];
-const SUPPORTED: &str = "2, 5.x, 7.x and 8.x";
+/// The torch schema majors this reader understands: 1 and 2 (torch 2.1's and 2.2's integer
+/// versions), 5 (2.3, 2.4), 7 (2.5), 8 (2.6 to 2.15). torch released no others.
+pub const SUPPORTED_MAJORS: &[u64] = &[1, 2, 5, 7, 8];
+const SUPPORTED: &str = "1, 2, 5.x, 7.x and 8.x";
 
 /// torch's `SchemaVersion` of an exported program, e.g. 8.20 for torch 2.12 to 2.15
 /// (torch 2.2 wrote a bare integer, `2`, read as 2.0).
@@ -105,8 +106,12 @@ fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
             return Err(Error::UnsupportedVersion { format: FORMAT, found: version.to_string(), supported: SUPPORTED });
         }
         let gm_path = Path::Field(&root, "graph_module");
+        let gm = as_object(gm, gm_path)?;
+        if version.major == 1 {
+            return Ok(TorchSignature { signature: v1::signature(gm, gm_path)?, schema_version: Some(version) });
+        }
         let sig_path = Path::Field(&gm_path, "signature");
-        let sig = field(as_object(gm, gm_path)?, "signature", gm_path)?;
+        let sig = field(gm, "signature", gm_path)?;
         let signature = signature(sig, sig_path, version.major < 5)?;
         Ok(TorchSignature { signature, schema_version: Some(version) })
     } else if obj.contains_key("input_specs") {
@@ -114,6 +119,15 @@ fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
         // written with every member.
         let legacy = is_all_members_encoding(obj);
         Ok(TorchSignature { signature: signature(&doc, root, legacy)?, schema_version: None })
+    } else if V1_SIGNATURE_KEYS.iter().any(|k| obj.contains_key(*k)) {
+        // torch 2.1's dict-style signature alone says nothing of the graph's order.
+        Err(Error::decode(
+            FORMAT,
+            "",
+            "a torch 2.1 (schema 1) dict-style signature without its program: the order of the graph's inputs \
+             and outputs is only in the program (graph_module.graph); read the whole \
+             serialized_exported_program.json or the .pt2",
+        ))
     } else {
         Err(Error::decode(
             FORMAT,
@@ -122,6 +136,9 @@ fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
         ))
     }
 }
+
+/// The members of torch 2.1's dict-style `GraphSignature` (schema 1).
+const V1_SIGNATURE_KEYS: &[&str] = &["inputs_to_parameters", "inputs_to_buffers", "user_inputs", "buffers_to_mutate"];
 
 /// A lazily formatted field path, so the happy path allocates nothing for it.
 #[derive(Clone, Copy)]
