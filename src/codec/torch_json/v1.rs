@@ -138,3 +138,166 @@ fn check_names(flat: &FlatSignature, sig_path: Path<'_>) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::codec::torch_json::decode;
+    use crate::{ArgumentSpec, ConstantValue, Error, InputKind, OutputKind};
+
+    /// A graph argument as torch 2.1 writes it: `dataclasses.asdict` of the union, every
+    /// member present and all but one `null`.
+    fn arg(member: &str, value: &str) -> String {
+        let members = ["as_none", "as_tensor", "as_int", "as_float", "as_sym_int", "as_bool", "as_custom_obj"];
+        let body: Vec<String> = members
+            .iter()
+            .map(|m| format!("\"{m}\": {}", if *m == member { value } else { "null" }))
+            .collect();
+        format!("{{{}}}", body.join(", "))
+    }
+
+    fn tensor(name: &str) -> String {
+        arg("as_tensor", &format!("{{\"name\": \"{name}\"}}"))
+    }
+
+    fn program(inputs: &[String], outputs: &[String], signature: &str) -> Vec<u8> {
+        format!(
+            "{{\"graph_module\": {{\"graph\": {{\"inputs\": [{}], \"outputs\": [{}], \"nodes\": []}}, \
+             \"signature\": {signature}, \"call_spec\": {{\"in_spec\": null, \"out_spec\": null}}, \
+             \"module_call_graph\": []}}, \"opset_version\": {{\"aten\": 10}}, \"range_constraints\": {{}}, \
+             \"equality_constraints\": [], \"schema_version\": 1, \"example_inputs\": null}}",
+            inputs.join(", "),
+            outputs.join(", ")
+        )
+        .into_bytes()
+    }
+
+    fn sig(params: &str, buffers: &str, user_inputs: &str, user_outputs: &str, mutate: &str, backward: &str) -> String {
+        format!(
+            "{{\"inputs_to_parameters\": {params}, \"inputs_to_buffers\": {buffers}, \"user_inputs\": {user_inputs}, \
+             \"user_outputs\": {user_outputs}, \"buffers_to_mutate\": {mutate}, \"backward_signature\": {backward}}}"
+        )
+    }
+
+    fn decode_err(bytes: &[u8]) -> String {
+        match decode(bytes) {
+            Err(e @ Error::Decode { .. }) => e.to_string(),
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_dict_style_signature_is_classified_in_graph_order() {
+        let bytes = program(
+            &[tensor("arg0_1"), tensor("arg1_1"), tensor("arg2_1")],
+            &[tensor("add"), tensor("mul"), arg("as_sym_int", r#"{"as_name": "sym_size", "as_int": null}"#)],
+            &sig(
+                r#"{"arg0_1": "L__self___w"}"#,
+                r#"{"arg1_1": "L__self___buf"}"#,
+                r#"["arg2_1"]"#,
+                r#"["mul", "sym_size"]"#,
+                r#"{"add": "L__self___buf"}"#,
+                "null",
+            ),
+        );
+        let read = decode(&bytes).unwrap();
+        assert_eq!(read.schema_version.map(|v| v.to_string()).as_deref(), Some("1.0"));
+        let s = read.signature;
+        let kinds: Vec<InputKind> = s.input_specs().iter().map(|i| i.kind).collect();
+        assert_eq!(kinds, [InputKind::Parameter, InputKind::Buffer, InputKind::UserInput]);
+        // torch 2.1 records no persistent flag: every buffer is read as persistent.
+        assert_eq!(s.input_specs()[1].persistent, Some(true));
+        let kinds: Vec<OutputKind> = s.output_specs().iter().map(|o| o.kind).collect();
+        assert_eq!(kinds, [OutputKind::BufferMutation, OutputKind::UserOutput, OutputKind::UserOutput]);
+        assert_eq!(s.output_specs()[2].arg, ArgumentSpec::SymInt { name: "sym_size".into() });
+        assert_eq!(s.parameters(), ["L__self___w"]);
+        assert_eq!(s.buffers_to_mutate()["add"], "L__self___buf");
+    }
+
+    #[test]
+    fn a_joint_graph_has_its_loss_and_gradients() {
+        let bytes = program(
+            &[tensor("arg0_1"), tensor("arg1_1")],
+            &[tensor("loss"), tensor("grad_w")],
+            &sig(
+                r#"{"arg0_1": "w"}"#,
+                "{}",
+                r#"["arg1_1"]"#,
+                "[]",
+                "{}",
+                r#"{"gradients_to_parameters": {"grad_w": "w"}, "gradients_to_user_inputs": {}, "loss_output": "loss"}"#,
+            ),
+        );
+        let s = decode(&bytes).unwrap().signature;
+        let kinds: Vec<OutputKind> = s.output_specs().iter().map(|o| o.kind).collect();
+        assert_eq!(kinds, [OutputKind::LossOutput, OutputKind::GradientToParameter]);
+        assert_eq!(s.backward_signature().unwrap().loss_output, "loss");
+    }
+
+    #[test]
+    fn constant_outputs_and_as_none_lists_are_read() {
+        // torch 2.1's as_none is Tuple[()], written as [].
+        let bytes = program(
+            &[tensor("arg0_1")],
+            &[tensor("add"), arg("as_none", "[]"), arg("as_int", "3")],
+            &sig("{}", "{}", r#"["arg0_1"]"#, r#"["add"]"#, "{}", "null"),
+        );
+        let s = decode(&bytes).unwrap().signature;
+        let constant = |value| ArgumentSpec::Constant { name: String::new(), value };
+        assert_eq!(s.output_specs()[1].arg, constant(ConstantValue::None));
+        assert_eq!(s.output_specs()[2].arg, constant(ConstantValue::Int(3)));
+    }
+
+    #[test]
+    fn names_the_graph_lacks_are_errors_naming_where() {
+        let io = [tensor("arg0_1"), tensor("arg1_1")];
+        let out = [tensor("add")];
+        let bad = program(&io, &out, &sig(r#"{"arg9_1": "w"}"#, "{}", r#"["arg1_1"]"#, r#"["add"]"#, "{}", "null"));
+        assert_eq!(
+            decode_err(&bad),
+            "invalid torch-json at graph_module.signature.inputs_to_parameters: \"arg9_1\" is not one of the graph's inputs \
+             (graph_module.graph.inputs)"
+        );
+        let bad = program(&io, &out, &sig(r#"{"arg0_1": "w"}"#, "{}", r#"["arg1_1"]"#, r#"["nope"]"#, "{}", "null"));
+        assert!(decode_err(&bad).contains("signature.user_outputs: \"nope\" is not one of the graph's outputs"));
+        // A graph input none of the dicts names.
+        let bad = program(&io, &out, &sig("{}", "{}", r#"["arg1_1"]"#, r#"["add"]"#, "{}", "null"));
+        assert_eq!(
+            decode_err(&bad),
+            "invalid torch-json at graph_module.graph.inputs[0]: Unknown tensor input kind: \"arg0_1\" is named by neither \
+             user_inputs, inputs_to_parameters nor inputs_to_buffers of graph_module.signature"
+        );
+        // An output in the mutation range that is no mutation.
+        let out2 = [tensor("add"), tensor("add_1")];
+        let bad =
+            program(&io, &out2, &sig(r#"{"arg0_1": "w"}"#, "{}", r#"["arg1_1"]"#, r#"["add"]"#, r#"{"add_1": "b"}"#, "null"));
+        assert!(decode_err(&bad).starts_with("invalid torch-json at graph_module.graph.outputs[0]: Unknown tensor mutation kind"));
+    }
+
+    #[test]
+    fn malformed_schema_1_programs_are_typed_errors() {
+        let io = [tensor("arg0_1")];
+        let out = [tensor("add")];
+        let good = sig("{}", "{}", r#"["arg0_1"]"#, r#"["add"]"#, "{}", "null");
+        let cases = [
+            (program(&io, &out, &good.replace("\"user_inputs\": [\"arg0_1\"], ", "")), "missing field \"user_inputs\""),
+            (program(&io, &out, &good.replace(r#"["arg0_1"]"#, r#"[0]"#)), "user_inputs[0]: expected a string"),
+            (program(&io, &out, &good.replace(r#""inputs_to_buffers": {}"#, r#""inputs_to_buffers": []"#)), "inputs_to_buffers: expected an object"),
+            (program(&io, &out, &good.replace("null}", r#"{"loss_output": "add"}}"#)), "missing field \"gradients_to_parameters\""),
+            (program(&[arg("as_tensor", "null")], &out, &good), "graph.inputs[0]: expected a union (an object with 1 member), found none set"),
+            (program(&io, &out, "[]"), "graph_module.signature: expected an object, found an array"),
+        ];
+        for (bytes, want) in cases {
+            let err = decode_err(&bytes);
+            assert!(err.contains(want), "{err:?} does not contain {want:?}");
+        }
+        let no_graph = br#"{"graph_module": {"signature": {}}, "schema_version": 1}"#;
+        assert!(decode_err(no_graph).contains("graph_module: missing field \"graph\""));
+    }
+
+    #[test]
+    fn a_bare_dict_style_signature_is_refused_saying_why() {
+        let bare = sig("{}", "{}", r#"["x"]"#, r#"["y"]"#, "{}", "null");
+        let err = decode_err(bare.as_bytes());
+        assert!(err.contains("torch 2.1 (schema 1) dict-style signature without its program"), "{err}");
+    }
+}
