@@ -36,8 +36,13 @@ fn is_torch_21(archive: &Path) -> bool {
 /// (`{"$missing": true}`); at least the nine of its dict-style signature.
 fn torch_21_accessors(archive: &Path) -> serde_json::Map<String, serde_json::Value> {
     let all = read_json(&sibling(archive, "accessors.json"));
-    let had: serde_json::Map<_, _> =
-        all.as_object().unwrap().iter().filter(|(_, v)| v.get("$missing").is_none()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let had: serde_json::Map<_, _> = all
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v.get("$missing").is_none())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     assert_eq!(had.len(), 9, "{}: torch 2.1 has 9 accessors: {:?}", archive.display(), had.keys());
     had
 }
@@ -62,10 +67,12 @@ fn differences_from_torch_21(archive: &Path, sig: &ExportGraphSignature) -> Vec<
     }
     let torch_outputs = io["outputs"].as_array().unwrap();
     let same_outputs = sig.output_specs().len() == torch_outputs.len()
-        && sig.output_specs().iter().zip(torch_outputs).all(|(spec, theirs)| match (&spec.arg, theirs.get("constant")) {
-            (ArgumentSpec::Constant { value, .. }, Some(v)) => *value == support::constant(v),
-            (arg, None) => theirs.as_str() == Some(arg.name()),
-            _ => false,
+        && sig.output_specs().iter().zip(torch_outputs).all(|(spec, theirs)| {
+            match (&spec.arg, theirs.get("constant")) {
+                (ArgumentSpec::Constant { value, .. }, Some(v)) => *value == support::constant(v),
+                (arg, None) => theirs.as_str() == Some(arg.name()),
+                _ => false,
+            }
         });
     if !same_outputs {
         let ours: Vec<&str> = sig.output_specs().iter().map(|s| s.arg.name()).collect();
@@ -75,7 +82,11 @@ fn differences_from_torch_21(archive: &Path, sig: &ExportGraphSignature) -> Vec<
     for spec in sig.input_specs().iter().filter(|s| s.kind == InputKind::Buffer) {
         let target = spec.target.as_deref().unwrap();
         if spec.persistent != Some(true) || state_dict.get(target).is_none() {
-            found.push(format!("buffer {target}: persistent {:?}; in 2.1's state dict: {}", spec.persistent, state_dict.get(target).is_some()));
+            found.push(format!(
+                "buffer {target}: persistent {:?}; in 2.1's state dict: {}",
+                spec.persistent,
+                state_dict.get(target).is_some()
+            ));
         }
     }
     found
@@ -268,7 +279,8 @@ fn every_torch_21_archive_reads_to_what_torch_21_computed() {
     for archive in archives().into_iter().filter(|a| is_torch_21(a)) {
         let stem = archive.file_stem().unwrap().to_str().unwrap();
         assert_eq!(listed[stem]["schema_version"], "1", "{stem}");
-        let loaded = ReadOptions::default().read_path(&archive).unwrap_or_else(|e| panic!("{}: {e}", archive.display()));
+        let loaded =
+            ReadOptions::default().read_path(&archive).unwrap_or_else(|e| panic!("{}: {e}", archive.display()));
         assert_eq!(loaded.kind, graph_signature::read::FileKind::Archive(pt2::Layout::LegacyZip));
         assert_eq!(loaded.torch_schema_version.map(|v| v.to_string()).as_deref(), Some("1.0"));
         let diff = differences_from_torch_21(&archive, &loaded.signature);

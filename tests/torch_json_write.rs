@@ -3,6 +3,9 @@
 //! - every torch 2.15 fixture's `signature.json` (torch's own `_to_json_bytes` output) is
 //!   re-encoded byte for byte, both from our reading of those bytes and from the fixture's
 //!   `specs.json` (torch's in-memory objects, read without the codec under test);
+//! - the signature object torch 2.3 to 2.15 wrote into every archive of
+//!   `tests/fixtures/archives/` is our bytes for that release's target (2.10: schema 8.15,
+//!   2.11: 8.17, 2.12 to 2.15: 8.20), but for two documented deviations;
 //! - floats and strings are written as Python's `repr` and `json.dumps` wrote them
 //!   (tables made by `tests/fixtures/python_repr/gen.py`);
 //! - arbitrary valid signatures read back equal;
@@ -170,6 +173,113 @@ fn encoded_signature_is_the_one_inside_torchs_model_json() {
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} fixtures have model.json");
+}
+
+/// The signature object of a program JSON, byte for byte as torch wrote it: the value of
+/// `graph_module.signature` (the only `"signature": {"input_specs"` of the record; the
+/// module call graph's signatures hold `inputs`), up to its matching brace.
+fn signature_bytes(model: &[u8]) -> Option<&[u8]> {
+    let key = b"\"signature\": {\"input_specs\"";
+    let start = model.windows(key.len()).position(|w| w == key)? + b"\"signature\": ".len();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in model[start..].iter().enumerate() {
+        match (in_string, b) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (false, b'{' | b'[') => depth += 1,
+            (false, b'}' | b']') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&model[start..start + i + 1]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What our writer makes, for `target`, of the signature torch wrote in `archive`.
+fn archive_signature(archive: &Path) -> (Vec<u8>, ExportGraphSignature) {
+    let file = std::io::BufReader::new(std::fs::File::open(archive).unwrap());
+    let mut a = graph_signature::archive::pt2::Archive::new(file).unwrap();
+    let name = a.select_model(None).unwrap().to_owned();
+    let record = a.model_record(&name).unwrap();
+    let model = a.record(&record, 1 << 30).unwrap();
+    let theirs =
+        signature_bytes(&model).unwrap_or_else(|| panic!("{}: no signature object", archive.display())).to_vec();
+    let sig = a.read_model(&name).unwrap().signature;
+    (theirs, sig)
+}
+
+#[test]
+fn the_signature_torch_wrote_in_every_archive_of_2_3_to_2_15_is_our_bytes_for_its_release() {
+    // Archives written by torch itself (tests/fixtures/archives/torch-*): for each release
+    // from 2.3 on, our bytes for that release's target equal the signature object torch
+    // wrote into the program JSON, byte for byte, but for two documented cases:
+    // - torch 2.3 has no constant_input: a constant user input needs `lossy`, which writes
+    //   2.3's own form (a user_input holding the constant's Argument);
+    // - torch 2.4 and 2.5 wrote a bool constant input as {"as_int": true} (their bug: their
+    //   reader turns it into 1); we write {"as_bool": true}, which they read as the bool.
+    let mut per_release = std::collections::BTreeMap::<String, usize>::new();
+    let (mut failures, mut deviations) = (Vec::new(), Vec::new());
+    for archive in support::torch_archives() {
+        let release = archive.parent().unwrap().file_name().unwrap().to_str().unwrap().trim_start_matches("torch-");
+        let minor: u32 = release.split('.').nth(1).unwrap().parse().unwrap();
+        if minor < 3 {
+            continue; // before the writer's oldest target (schema 5.1)
+        }
+        let (theirs, sig) = archive_signature(&archive);
+        let mut options = target(release.parse::<TorchTarget>().unwrap());
+        let stem = archive.file_stem().unwrap().to_str().unwrap();
+        let mut expected = theirs.clone();
+        if minor == 3 && stem == "consts_io" {
+            options.lossy = true;
+            deviations.push(format!("{release}/{stem}: lossy"));
+        }
+        if (minor == 4 || minor == 5) && stem == "consts_io" {
+            let text = String::from_utf8(theirs.clone()).unwrap();
+            assert!(text.contains(r#""value": {"as_int": true}"#), "{release}: torch's bool-as-int bug not found");
+            expected = text.replace(r#""value": {"as_int": true}"#, r#""value": {"as_bool": true}"#).into_bytes();
+            deviations.push(format!("{release}/{stem}: as_bool"));
+        }
+        match torch_json::encode(&sig, &options) {
+            Ok(ours) if ours == expected => *per_release.entry(release.to_owned()).or_default() += 1,
+            Ok(ours) => failures.push(format!("{}: {}", archive.display(), first_difference(&ours, &expected))),
+            Err(e) => failures.push(format!("{}: {e}", archive.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{} archives differ:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(deviations, ["2.3.1/consts_io: lossy", "2.4.1/consts_io: as_bool", "2.5.1/consts_io: as_bool"]);
+    assert_eq!(per_release.len(), 13, "{per_release:?}");
+    for (release, n) in &per_release {
+        let dir = fixtures_dir().join(format!("archives/torch-{release}"));
+        let all = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "pt2"))
+            .count();
+        assert!(*n == all && all >= 12, "torch {release}: {n} of {all} archives compared");
+    }
+}
+
+#[test]
+fn targets_2_10_and_2_11_write_schema_8_15_and_8_17_as_torch_did() {
+    // The schema versions read from each wheel's torch/_export/serde/schema.py
+    // (SCHEMA_VERSION), and what torch wrote into its own archives.
+    for (release, schema) in
+        [("2.10.0", "8.15"), ("2.11.0", "8.17"), ("2.12.1", "8.20"), ("2.13.0", "8.20"), ("2.14.1", "8.20")]
+    {
+        let t: TorchTarget = release.parse().unwrap();
+        assert_eq!(t.schema().to_string(), schema, "{release}");
+        assert_eq!(t, schema.parse::<TorchTarget>().unwrap());
+        let recorded =
+            std::fs::read_to_string(fixtures_dir().join(format!("archives/torch-{release}/linear.schema_version.txt")))
+                .unwrap();
+        assert_eq!(recorded.trim(), schema, "{release}: torch wrote schema {recorded}");
+    }
+    assert_eq!(TorchTarget::TORCH_2_10.to_string(), "schema 8.15 (torch 2.10)");
+    assert_eq!(TorchTarget::TORCH_2_11.to_string(), "schema 8.17 (torch 2.11)");
 }
 
 // ---------------------------------------------------------------- Python's float repr and json.dumps
