@@ -122,7 +122,8 @@ fn check_names(flat: &FlatSignature, sig_path: Path<'_>) -> Result<(), Error> {
             return Err(missing("user_inputs", name, "inputs"));
         }
     }
-    for (list, map) in [("inputs_to_parameters", &flat.inputs_to_parameters), ("inputs_to_buffers", &flat.inputs_to_buffers)]
+    for (list, map) in
+        [("inputs_to_parameters", &flat.inputs_to_parameters), ("inputs_to_buffers", &flat.inputs_to_buffers)]
     {
         if let Some(name) = map.keys().find(|n| !inputs.contains(n.as_str())) {
             return Err(missing(list, name, "inputs"));
@@ -148,10 +149,8 @@ mod tests {
     /// member present and all but one `null`.
     fn arg(member: &str, value: &str) -> String {
         let members = ["as_none", "as_tensor", "as_int", "as_float", "as_sym_int", "as_bool", "as_custom_obj"];
-        let body: Vec<String> = members
-            .iter()
-            .map(|m| format!("\"{m}\": {}", if *m == member { value } else { "null" }))
-            .collect();
+        let body: Vec<String> =
+            members.iter().map(|m| format!("\"{m}\": {}", if *m == member { value } else { "null" })).collect();
         format!("{{{}}}", body.join(", "))
     }
 
@@ -268,9 +267,13 @@ mod tests {
         );
         // An output in the mutation range that is no mutation.
         let out2 = [tensor("add"), tensor("add_1")];
-        let bad =
-            program(&io, &out2, &sig(r#"{"arg0_1": "w"}"#, "{}", r#"["arg1_1"]"#, r#"["add"]"#, r#"{"add_1": "b"}"#, "null"));
-        assert!(decode_err(&bad).starts_with("invalid torch-json at graph_module.graph.outputs[0]: Unknown tensor mutation kind"));
+        let bad = program(
+            &io,
+            &out2,
+            &sig(r#"{"arg0_1": "w"}"#, "{}", r#"["arg1_1"]"#, r#"["add"]"#, r#"{"add_1": "b"}"#, "null"),
+        );
+        assert!(decode_err(&bad)
+            .starts_with("invalid torch-json at graph_module.graph.outputs[0]: Unknown tensor mutation kind"));
     }
 
     #[test]
@@ -281,9 +284,18 @@ mod tests {
         let cases = [
             (program(&io, &out, &good.replace("\"user_inputs\": [\"arg0_1\"], ", "")), "missing field \"user_inputs\""),
             (program(&io, &out, &good.replace(r#"["arg0_1"]"#, r#"[0]"#)), "user_inputs[0]: expected a string"),
-            (program(&io, &out, &good.replace(r#""inputs_to_buffers": {}"#, r#""inputs_to_buffers": []"#)), "inputs_to_buffers: expected an object"),
-            (program(&io, &out, &good.replace("null}", r#"{"loss_output": "add"}}"#)), "missing field \"gradients_to_parameters\""),
-            (program(&[arg("as_tensor", "null")], &out, &good), "graph.inputs[0]: expected a union (an object with 1 member), found none set"),
+            (
+                program(&io, &out, &good.replace(r#""inputs_to_buffers": {}"#, r#""inputs_to_buffers": []"#)),
+                "inputs_to_buffers: expected an object",
+            ),
+            (
+                program(&io, &out, &good.replace("null}", r#"{"loss_output": "add"}}"#)),
+                "missing field \"gradients_to_parameters\"",
+            ),
+            (
+                program(&[arg("as_tensor", "null")], &out, &good),
+                "graph.inputs[0]: expected a union (an object with 1 member), found none set",
+            ),
             (program(&io, &out, "[]"), "graph_module.signature: expected an object, found an array"),
         ];
         for (bytes, want) in cases {
