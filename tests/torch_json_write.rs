@@ -77,20 +77,10 @@ fn name_of(dir: &Path) -> String {
 /// accessor of theirs raises on them.
 const MODEL_REFUSES: &[&str] = &["synthetic_multiple_losses"];
 
-/// Fixtures whose signature has a CustomObj user input or output: torch writes them, but
-/// reads them back as constants, so our writer asks for `lossy` to write torch's form.
-const NEEDS_LOSSY: &[&str] = &["synthetic_custom_obj"];
-
-/// Encodes as torch 2.15 would; a CustomObj user input/output needs `lossy`, and only those
-/// fixtures may need it. Returns the bytes and whether lossy was needed.
-fn encode_as_torch(sig: &ExportGraphSignature) -> Result<(Vec<u8>, bool), String> {
-    match torch_json::encode(sig, &latest()) {
-        Ok(bytes) => Ok((bytes, false)),
-        Err(Error::Unrepresentable { reason: UnrepresentableReason::ReadBackChanges { .. }, .. }) => {
-            torch_json::encode(sig, &lossy()).map(|b| (b, true)).map_err(|e| format!("lossy encode failed: {e}"))
-        }
-        Err(e) => Err(format!("encode failed: {e}")),
-    }
+/// Encodes as torch 2.15 would: every fixture torch wrote is written without `lossy`
+/// (CustomObj user inputs and outputs included, as torch writes them).
+fn encode_as_torch(sig: &ExportGraphSignature) -> Result<Vec<u8>, String> {
+    torch_json::encode(sig, &latest()).map_err(|e| format!("encode failed: {e}"))
 }
 
 /// Runs the byte comparison on every fixture with `signature.json`, building the signature
@@ -98,7 +88,7 @@ fn encode_as_torch(sig: &ExportGraphSignature) -> Result<(Vec<u8>, bool), String
 fn compare_all(build: impl Fn(&Path) -> Result<Option<ExportGraphSignature>, String>) -> (usize, usize) {
     let dirs = torch_215_fixtures();
     assert!(dirs.len() >= 25, "expected at least 25 fixtures with signature.json, found {}", dirs.len());
-    let (mut identical, mut failures, mut skipped, mut lossy_needed) = (0, Vec::new(), Vec::new(), Vec::new());
+    let (mut identical, mut failures, mut skipped) = (0, Vec::new(), Vec::new());
     for dir in &dirs {
         let name = name_of(dir);
         let theirs = std::fs::read(dir.join("signature.json")).unwrap();
@@ -114,22 +104,13 @@ fn compare_all(build: impl Fn(&Path) -> Result<Option<ExportGraphSignature>, Str
             }
         };
         match encode_as_torch(&sig) {
-            Ok((ours, needed_lossy)) => {
-                if needed_lossy {
-                    lossy_needed.push(name.clone());
-                }
-                if ours == theirs {
-                    identical += 1;
-                } else {
-                    failures.push(format!("{name}: {}", first_difference(&ours, &theirs)));
-                }
-            }
+            Ok(ours) if ours == theirs => identical += 1,
+            Ok(ours) => failures.push(format!("{name}: {}", first_difference(&ours, &theirs))),
             Err(e) => failures.push(format!("{name}: {e}")),
         }
     }
     assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), dirs.len(), failures.join("\n"));
     assert_eq!(skipped, MODEL_REFUSES, "skipped fixtures");
-    assert_eq!(lossy_needed, NEEDS_LOSSY, "fixtures that needed lossy");
     (identical, dirs.len())
 }
 
@@ -712,23 +693,25 @@ fn sym_bool_user_input_and_output_are_refused_as_torch_cannot_write_them() {
 }
 
 #[test]
-fn custom_obj_user_input_and_output_are_refused_as_torch_reads_them_back_as_constants() {
+fn custom_obj_user_inputs_and_outputs_are_written_as_torch_writes_them() {
     let obj = |n: &str| ArgumentSpec::CustomObj { name: n.into(), class_fqn: "my_pkg.Queue".into() };
     let s = sig(vec![InputSpec::user_input(obj("q"))], vec![OutputSpec::user_output(obj("q_out"))]);
-    let (at, reason, message) = refusal(&s, latest());
-    assert_eq!(at, SpecRef::Input(0));
-    assert!(matches!(reason, UnrepresentableReason::ReadBackChanges { what: "a CustomObj user input", .. }));
-    assert!(message.contains("ConstantArgument"), "{message}");
-    let only_output = sig(vec![], vec![OutputSpec::user_output(obj("q_out"))]);
-    let (at, reason, _) = refusal(&only_output, latest());
-    assert_eq!(at, SpecRef::Output(0));
-    assert!(matches!(reason, UnrepresentableReason::ReadBackChanges { what: "a CustomObj user output", .. }));
-    // Lossy: exactly what torch writes (see the synthetic_custom_obj fixture).
-    assert_eq!(
-        text(&torch_json::encode(&s, &lossy()).unwrap()),
-        r#"{"input_specs": [{"user_input": {"arg": {"as_custom_obj": {"name": "q", "class_fqn": "my_pkg.Queue"}}}}], "output_specs": [{"user_output": {"arg": {"as_custom_obj": {"name": "q_out", "class_fqn": "my_pkg.Queue"}}}}]}"#
-    );
-    // A lifted CUSTOM_OBJ input is fine: torch reads it back as it was.
+    // torch 2.15's serialize_argument_spec (see the synthetic_custom_obj and
+    // custom_obj_user_input fixtures), for every target: torch 2.3 already wrote it so.
+    let written = r#"{"input_specs": [{"user_input": {"arg": {"as_custom_obj": {"name": "q", "class_fqn": "my_pkg.Queue"}}}}], "output_specs": [{"user_output": {"arg": {"as_custom_obj": {"name": "q_out", "class_fqn": "my_pkg.Queue"}}}}]}"#;
+    for t in [TorchTarget::TORCH_2_3, TorchTarget::TORCH_2_9, TorchTarget::TORCH_2_12] {
+        assert_eq!(text(&torch_json::encode(&s, &target(t)).unwrap()), written, "{t}");
+        assert_eq!(torch_json::encode(&s, &WriteOptions { target: t, lossy: true }).unwrap(), written.as_bytes());
+    }
+    // This crate reads it back as it was (torch's reader makes a ConstantArgument of it).
+    assert_eq!(torch_json::decode(written.as_bytes()).unwrap().signature, s);
+    // The real program: torch 2.15 exported an opaque object passed as an input.
+    let dir = fixtures_dir().join("torch-2.15/custom_obj_user_input");
+    let (inputs, outputs) = support::specs(&read_json(&dir.join("specs.json")));
+    assert!(matches!(&inputs[2].arg, ArgumentSpec::CustomObj { class_fqn, .. } if class_fqn == "gsfix.Counter"));
+    let ours = torch_json::encode(&sig(inputs, outputs), &latest()).unwrap();
+    assert_eq!(text(&ours), std::fs::read_to_string(dir.join("signature.json")).unwrap());
+    // A lifted CUSTOM_OBJ input is fine too.
     let lifted = sig(
         vec![InputSpec { kind: InputKind::CustomObj, arg: obj("obj_q"), target: Some("q".into()), persistent: None }],
         vec![],
