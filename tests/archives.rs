@@ -308,3 +308,29 @@ fn a_torch_21_buffer_mutation_is_split_by_index_as_torch_22_did() {
     let sig = graph_signature::read_path(fixtures_dir().join("archives/torch-2.1.2/dynamic.pt2")).unwrap();
     assert_eq!(sig.output_specs()[1].arg, ArgumentSpec::SymInt { name: "sym_size".into() });
 }
+
+#[test]
+fn torch_21_archives_are_classified_as_torch_22_classified_them() {
+    // <m>.specs_by_torch_2.2.json: torch 2.2.2's own _sig_to_specs on what torch 2.1
+    // recorded (scripts/classify_torch21_fixtures.py). torch 2.2 has no persistent flag;
+    // the reader says true for every buffer (torch 2.1's state dict holds them all).
+    let mut compared = 0;
+    for archive in archives().into_iter().filter(|a| is_torch_21(a)) {
+        let (inputs, outputs) = support::specs(&read_json(&sibling(&archive, "specs_by_torch_2.2.json")));
+        let sig = graph_signature::read_path(&archive).unwrap();
+        let ours_inputs: Vec<_> = sig
+            .input_specs()
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                assert_eq!(s.persistent, (s.kind == InputKind::Buffer).then_some(true), "{}", archive.display());
+                s.persistent = None;
+                s
+            })
+            .collect();
+        assert_eq!(ours_inputs, inputs, "{}", archive.display());
+        assert_eq!(sig.output_specs(), outputs.as_slice(), "{}", archive.display());
+        compared += 1;
+    }
+    assert!(compared >= 11, "only {compared}");
+}
