@@ -28,6 +28,11 @@ const fn schema(major: u64, minor: u64) -> TorchSchemaVersion {
 /// assert_eq!("2.9.1".parse::<TorchTarget>()?, TorchTarget::TORCH_2_9);
 /// assert_eq!("8.14".parse::<TorchTarget>()?, TorchTarget::TORCH_2_9);
 /// assert_eq!(TorchTarget::default(), TorchTarget::TORCH_2_12);
+/// // Each release's SCHEMA_VERSION, read from its wheel: 2.10 wrote 8.15, 2.11 8.17, and
+/// // 2.12 to 2.15 all 8.20.
+/// assert_eq!("2.10".parse::<TorchTarget>()?.schema().to_string(), "8.15");
+/// assert_eq!("2.11.0".parse::<TorchTarget>()?, TorchTarget::TORCH_2_11);
+/// assert_eq!("2.14.1".parse::<TorchTarget>()?, TorchTarget::TORCH_2_12);
 /// assert_eq!(TorchTarget::TORCH_2_12.to_string(), "schema 8.20 (torch 2.12 to 2.15)");
 /// # Ok::<(), graph_signature::Error>(())
 /// ```
@@ -170,8 +175,10 @@ impl FromStr for TorchTarget {
 pub struct WriteOptions {
     /// The torch release to write for; default schema 8.20 (torch 2.12 to 2.15).
     pub target: TorchTarget,
-    /// Write the closest form instead of refusing a spec torch would read back changed,
-    /// could not write itself, or has no place for. Version refusals stay refusals.
+    /// Write the closest form instead of refusing a spec torch could not write itself (a
+    /// SymBool user input or output) or has no place for (a `target` or `persistent` torch's
+    /// JSON lacks), and a constant user input as torch 2.3 wrote it. Version refusals stay
+    /// refusals.
     pub lossy: bool,
 }
 
