@@ -1,7 +1,9 @@
 """Writes examples/tinynet.pt2 with real torch 2.15, and what torch prints for its signature:
 
-    python -m venv .venv-torch && .venv-torch/bin/pip install torch==2.15.0
-    .venv-torch/bin/python examples/gen_example.py
+    "$(bash scripts/torch-venvs.sh 2.15.0)" examples/gen_example.py
+
+(scripts/torch-venvs.sh makes the pinned torch 2.15.0 venv once, outside the clone, and
+prints its python.)
 
 TinyNet has parameters, a persistent and a non-persistent buffer, and mutates a buffer in
 forward; after run_decompositions the mutation is a BUFFER_MUTATION output.

@@ -32,6 +32,12 @@ version without any "+cu..." suffix):
                            (with torch 2.1's accessors, enough to rebuild the
                            input and output specs)
   <m>.tensors.json         tensor and graph facts, see below
+  <m>.specs_by_torch_2.2.json
+                           (torch 2.1 only; written by
+                           scripts/classify_torch21_fixtures.py under torch 2.2.2)
+                           the specs torch 2.2's _sig_to_specs makes of what torch
+                           2.1 recorded (accessors.json, tensors.json), in the
+                           neutral encoding of specs.json
   <m>.io.json              (mlp only) {"inputs": [T], "outputs": [T]} with
                            T = {"dtype": "torch.float32", "shape": [..],
                            "values": [..]} (values flat, row-major): the fixed

@@ -9,6 +9,8 @@
 #
 # which writes $OUT/torch-<version>/{<model>.pt2, .specs.json, .torch_str.txt,
 # .accessors.json, .graph_io.json, .tensors.json, .schema_version.txt, MANIFEST.json}.
+# For torch 2.1.2, scripts/classify_torch21_fixtures.py then writes, with torch 2.2.2,
+# <model>.specs_by_torch_2.2.json (torch 2.2's _sig_to_specs on what 2.1 recorded).
 # Finally, with torch 2.15.0,
 #
 #     <python of torch-2.15.0> scripts/gen_archive_fixtures.py --out $OUT --render-2.15
@@ -34,6 +36,13 @@ for v in "${VERSIONS[@]}"; do
   echo "== generating with torch $v ($python)" >&2
   "$python" scripts/gen_archive_fixtures.py --out "$OUT"
 done
+
+if [[ " ${VERSIONS[*]} " == *" 2.1.2 "* ]]; then
+  # torch 2.1's signature is dict-style: how torch 2.2 classifies what it recorded.
+  python22=$(scripts/torch-venvs.sh 2.2.2)
+  echo "== classifying torch 2.1.2's programs with torch 2.2.2's _sig_to_specs" >&2
+  "$python22" scripts/classify_torch21_fixtures.py "$OUT/torch-2.1.2"
+fi
 
 python215=$(scripts/torch-venvs.sh 2.15.0)
 echo "== rendering str() with torch 2.15" >&2

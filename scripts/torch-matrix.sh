@@ -12,9 +12,6 @@
 # 'N passed, M failed' counting releases. Exits non-zero when any release fails: an
 # install or import that fails, a check that fails, or a check that ran nothing although
 # it should have. Full logs: target/torch-matrix/.
-#
-# Known: graphsig does not read torch 2.1 archives yet, so the 2.1.2 row fails until it
-# does (it is marked "expected until the reader handles torch 2.1"; it still fails).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,9 +77,6 @@ for v in "${VERSIONS[@]}"; do
         verdict="FAIL"
         [ "$interop_rc" != 0 ] && verdict+=" (interop, see $LOGS/interop-$v.log)"
         [ "$json_rc" != 0 ] && verdict+=" (json, see $LOGS/json-$v.log)"
-        case "$v" in
-            2.1.*) verdict+="; expected until the reader handles torch 2.1 archives" ;;
-        esac
         failed_releases=$((failed_releases + 1))
     else
         passed_releases=$((passed_releases + 1))

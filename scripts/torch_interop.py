@@ -11,7 +11,7 @@ For every archive fixture (tests/fixtures/archives/torch-*/*.pt2) that this torc
 1. our reads match torch's on the same file: `graphsig inspect` prints torch's
    `str(ep.graph_signature)` (plus print's newline; torch 2.8+, whose str() is the text
    form), and `graphsig inspect --json` gives torch's accessors (torch 2.9+, which has all
-   of them);
+   of them; torch 2.1, whose signature is dict-style, on the nine accessors it has);
 2. torch loads what we embedded: `graphsig embed` into a copy, then `torch.export.load`
    of the copy gives the same signature and the same state_dict, and lists our record
    among its extra files.
@@ -93,6 +93,33 @@ def accessors(sig):
     }
 
 
+# torch 2.1's ExportGraphSignature is a dataclass of these (dict-style, no specs).
+TORCH_21_ACCESSORS = ("parameters", "buffers", "user_inputs", "user_outputs", "inputs_to_parameters",
+                      "inputs_to_buffers", "buffers_to_mutate", "backward_signature", "assertion_dep_token")
+
+
+def accessors_21(sig):
+    """torch 2.1's accessors, in the shape `graphsig inspect --json` prints them."""
+    backward = sig.backward_signature
+    return {
+        "parameters": list(sig.parameters),
+        "buffers": list(sig.buffers),
+        "user_inputs": list(sig.user_inputs),
+        "user_outputs": list(sig.user_outputs),
+        "inputs_to_parameters": dict(sig.inputs_to_parameters),
+        "inputs_to_buffers": dict(sig.inputs_to_buffers),
+        "buffers_to_mutate": dict(sig.buffers_to_mutate),
+        "backward_signature": None
+        if backward is None
+        else {
+            "gradients_to_parameters": dict(backward.gradients_to_parameters),
+            "gradients_to_user_inputs": dict(backward.gradients_to_user_inputs),
+            "loss_output": backward.loss_output,
+        },
+        "assertion_dep_token": sig.assertion_dep_token,
+    }
+
+
 def graphsig(binary, *args):
     return subprocess.run([binary, *map(str, args)], capture_output=True, text=True)
 
@@ -123,6 +150,12 @@ def archives(binary, tmp):
         if TORCH >= (2, 9):  # parameters_to_mutate exists from 2.9
             ours = graphsig(binary, "inspect", "--json", archive)
             check(ours.returncode == 0 and json.loads(ours.stdout or "null") == accessors(ep.graph_signature), f"{name}: accessors differ")
+        if TORCH < (2, 2):  # dict-style signature: the accessors torch 2.1 has
+            ours = graphsig(binary, "inspect", "--json", archive)
+            got = json.loads(ours.stdout or "null") if ours.returncode == 0 else None
+            theirs = accessors_21(ep.graph_signature)
+            check(got is not None and {k: got[k] for k in TORCH_21_ACCESSORS} == theirs,
+                  f"{name}: accessors differ from torch 2.1's\n{ours.stdout}{ours.stderr}---\n{theirs}")
 
         copy = tmp / archive.parent.name / archive.name
         copy.parent.mkdir(exist_ok=True)

@@ -1,4 +1,4 @@
-//! Embedding signatures in real archives: `.pt2` files written by torch 2.2 to 2.15 and
+//! Embedding signatures in real archives: `.pt2` files written by torch 2.1 to 2.15 (both layouts) and
 //! `.safetensors` files written by the safetensors library. Every original byte stays,
 //! writes are atomic, and what we embed reads back. (That torch and safetensors still load
 //! the results is checked against the real libraries by `scripts/torch_interop.sh`.)
@@ -44,8 +44,9 @@ fn records(bytes: &[u8]) -> Vec<(String, Vec<u8>, u64)> {
 #[test]
 fn embedding_in_every_torch_archive_keeps_every_record_and_reads_back() {
     let dir = scratch_dir("pt2");
-    let mut checked = 0;
+    let (mut checked, mut torch_21) = (0, 0);
     for archive in archives() {
+        torch_21 += usize::from(archive.parent().unwrap().ends_with("torch-2.1.2"));
         let original = std::fs::read(&archive).unwrap();
         let read = pt2::read_path(&archive).unwrap().remove(0);
         let out = dir.join(archive.file_name().unwrap());
@@ -72,6 +73,7 @@ fn embedding_in_every_torch_archive_keeps_every_record_and_reads_back() {
         checked += 1;
     }
     assert!(checked >= 60, "only {checked} archives");
+    assert!(torch_21 >= 11, "only {torch_21} archives of torch 2.1 (its legacy zip with serialized_state_dict.json)");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

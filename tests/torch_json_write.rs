@@ -3,6 +3,9 @@
 //! - every torch 2.15 fixture's `signature.json` (torch's own `_to_json_bytes` output) is
 //!   re-encoded byte for byte, both from our reading of those bytes and from the fixture's
 //!   `specs.json` (torch's in-memory objects, read without the codec under test);
+//! - the signature object torch 2.3 to 2.15 wrote into every archive of
+//!   `tests/fixtures/archives/` is our bytes for that release's target (2.10: schema 8.15,
+//!   2.11: 8.17, 2.12 to 2.15: 8.20), but for two documented deviations;
 //! - floats and strings are written as Python's `repr` and `json.dumps` wrote them
 //!   (tables made by `tests/fixtures/python_repr/gen.py`);
 //! - arbitrary valid signatures read back equal;
@@ -74,20 +77,10 @@ fn name_of(dir: &Path) -> String {
 /// accessor of theirs raises on them.
 const MODEL_REFUSES: &[&str] = &["synthetic_multiple_losses"];
 
-/// Fixtures whose signature has a CustomObj user input or output: torch writes them, but
-/// reads them back as constants, so our writer asks for `lossy` to write torch's form.
-const NEEDS_LOSSY: &[&str] = &["synthetic_custom_obj"];
-
-/// Encodes as torch 2.15 would; a CustomObj user input/output needs `lossy`, and only those
-/// fixtures may need it. Returns the bytes and whether lossy was needed.
-fn encode_as_torch(sig: &ExportGraphSignature) -> Result<(Vec<u8>, bool), String> {
-    match torch_json::encode(sig, &latest()) {
-        Ok(bytes) => Ok((bytes, false)),
-        Err(Error::Unrepresentable { reason: UnrepresentableReason::ReadBackChanges { .. }, .. }) => {
-            torch_json::encode(sig, &lossy()).map(|b| (b, true)).map_err(|e| format!("lossy encode failed: {e}"))
-        }
-        Err(e) => Err(format!("encode failed: {e}")),
-    }
+/// Encodes as torch 2.15 would: every fixture torch wrote is written without `lossy`
+/// (CustomObj user inputs and outputs included, as torch writes them).
+fn encode_as_torch(sig: &ExportGraphSignature) -> Result<Vec<u8>, String> {
+    torch_json::encode(sig, &latest()).map_err(|e| format!("encode failed: {e}"))
 }
 
 /// Runs the byte comparison on every fixture with `signature.json`, building the signature
@@ -95,7 +88,7 @@ fn encode_as_torch(sig: &ExportGraphSignature) -> Result<(Vec<u8>, bool), String
 fn compare_all(build: impl Fn(&Path) -> Result<Option<ExportGraphSignature>, String>) -> (usize, usize) {
     let dirs = torch_215_fixtures();
     assert!(dirs.len() >= 25, "expected at least 25 fixtures with signature.json, found {}", dirs.len());
-    let (mut identical, mut failures, mut skipped, mut lossy_needed) = (0, Vec::new(), Vec::new(), Vec::new());
+    let (mut identical, mut failures, mut skipped) = (0, Vec::new(), Vec::new());
     for dir in &dirs {
         let name = name_of(dir);
         let theirs = std::fs::read(dir.join("signature.json")).unwrap();
@@ -111,22 +104,13 @@ fn compare_all(build: impl Fn(&Path) -> Result<Option<ExportGraphSignature>, Str
             }
         };
         match encode_as_torch(&sig) {
-            Ok((ours, needed_lossy)) => {
-                if needed_lossy {
-                    lossy_needed.push(name.clone());
-                }
-                if ours == theirs {
-                    identical += 1;
-                } else {
-                    failures.push(format!("{name}: {}", first_difference(&ours, &theirs)));
-                }
-            }
+            Ok(ours) if ours == theirs => identical += 1,
+            Ok(ours) => failures.push(format!("{name}: {}", first_difference(&ours, &theirs))),
             Err(e) => failures.push(format!("{name}: {e}")),
         }
     }
     assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), dirs.len(), failures.join("\n"));
     assert_eq!(skipped, MODEL_REFUSES, "skipped fixtures");
-    assert_eq!(lossy_needed, NEEDS_LOSSY, "fixtures that needed lossy");
     (identical, dirs.len())
 }
 
@@ -170,6 +154,113 @@ fn encoded_signature_is_the_one_inside_torchs_model_json() {
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} fixtures have model.json");
+}
+
+/// The signature object of a program JSON, byte for byte as torch wrote it: the value of
+/// `graph_module.signature` (the only `"signature": {"input_specs"` of the record; the
+/// module call graph's signatures hold `inputs`), up to its matching brace.
+fn signature_bytes(model: &[u8]) -> Option<&[u8]> {
+    let key = b"\"signature\": {\"input_specs\"";
+    let start = model.windows(key.len()).position(|w| w == key)? + b"\"signature\": ".len();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in model[start..].iter().enumerate() {
+        match (in_string, b) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') | (false, b'"') => in_string = !in_string,
+            (false, b'{' | b'[') => depth += 1,
+            (false, b'}' | b']') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&model[start..start + i + 1]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What our writer makes, for `target`, of the signature torch wrote in `archive`.
+fn archive_signature(archive: &Path) -> (Vec<u8>, ExportGraphSignature) {
+    let file = std::io::BufReader::new(std::fs::File::open(archive).unwrap());
+    let mut a = graph_signature::archive::pt2::Archive::new(file).unwrap();
+    let name = a.select_model(None).unwrap().to_owned();
+    let record = a.model_record(&name).unwrap();
+    let model = a.record(&record, 1 << 30).unwrap();
+    let theirs =
+        signature_bytes(&model).unwrap_or_else(|| panic!("{}: no signature object", archive.display())).to_vec();
+    let sig = a.read_model(&name).unwrap().signature;
+    (theirs, sig)
+}
+
+#[test]
+fn the_signature_torch_wrote_in_every_archive_of_2_3_to_2_15_is_our_bytes_for_its_release() {
+    // Archives written by torch itself (tests/fixtures/archives/torch-*): for each release
+    // from 2.3 on, our bytes for that release's target equal the signature object torch
+    // wrote into the program JSON, byte for byte, but for two documented cases:
+    // - torch 2.3 has no constant_input: a constant user input needs `lossy`, which writes
+    //   2.3's own form (a user_input holding the constant's Argument);
+    // - torch 2.4 and 2.5 wrote a bool constant input as {"as_int": true} (their bug: their
+    //   reader turns it into 1); we write {"as_bool": true}, which they read as the bool.
+    let mut per_release = std::collections::BTreeMap::<String, usize>::new();
+    let (mut failures, mut deviations) = (Vec::new(), Vec::new());
+    for archive in support::torch_archives() {
+        let release = archive.parent().unwrap().file_name().unwrap().to_str().unwrap().trim_start_matches("torch-");
+        let minor: u32 = release.split('.').nth(1).unwrap().parse().unwrap();
+        if minor < 3 {
+            continue; // before the writer's oldest target (schema 5.1)
+        }
+        let (theirs, sig) = archive_signature(&archive);
+        let mut options = target(release.parse::<TorchTarget>().unwrap());
+        let stem = archive.file_stem().unwrap().to_str().unwrap();
+        let mut expected = theirs.clone();
+        if minor == 3 && stem == "consts_io" {
+            options.lossy = true;
+            deviations.push(format!("{release}/{stem}: lossy"));
+        }
+        if (minor == 4 || minor == 5) && stem == "consts_io" {
+            let text = String::from_utf8(theirs.clone()).unwrap();
+            assert!(text.contains(r#""value": {"as_int": true}"#), "{release}: torch's bool-as-int bug not found");
+            expected = text.replace(r#""value": {"as_int": true}"#, r#""value": {"as_bool": true}"#).into_bytes();
+            deviations.push(format!("{release}/{stem}: as_bool"));
+        }
+        match torch_json::encode(&sig, &options) {
+            Ok(ours) if ours == expected => *per_release.entry(release.to_owned()).or_default() += 1,
+            Ok(ours) => failures.push(format!("{}: {}", archive.display(), first_difference(&ours, &expected))),
+            Err(e) => failures.push(format!("{}: {e}", archive.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{} archives differ:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(deviations, ["2.3.1/consts_io: lossy", "2.4.1/consts_io: as_bool", "2.5.1/consts_io: as_bool"]);
+    assert_eq!(per_release.len(), 13, "{per_release:?}");
+    for (release, n) in &per_release {
+        let dir = fixtures_dir().join(format!("archives/torch-{release}"));
+        let all = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "pt2"))
+            .count();
+        assert!(*n == all && all >= 12, "torch {release}: {n} of {all} archives compared");
+    }
+}
+
+#[test]
+fn targets_2_10_and_2_11_write_schema_8_15_and_8_17_as_torch_did() {
+    // The schema versions read from each wheel's torch/_export/serde/schema.py
+    // (SCHEMA_VERSION), and what torch wrote into its own archives.
+    for (release, schema) in
+        [("2.10.0", "8.15"), ("2.11.0", "8.17"), ("2.12.1", "8.20"), ("2.13.0", "8.20"), ("2.14.1", "8.20")]
+    {
+        let t: TorchTarget = release.parse().unwrap();
+        assert_eq!(t.schema().to_string(), schema, "{release}");
+        assert_eq!(t, schema.parse::<TorchTarget>().unwrap());
+        let recorded =
+            std::fs::read_to_string(fixtures_dir().join(format!("archives/torch-{release}/linear.schema_version.txt")))
+                .unwrap();
+        assert_eq!(recorded.trim(), schema, "{release}: torch wrote schema {recorded}");
+    }
+    assert_eq!(TorchTarget::TORCH_2_10.to_string(), "schema 8.15 (torch 2.10)");
+    assert_eq!(TorchTarget::TORCH_2_11.to_string(), "schema 8.17 (torch 2.11)");
 }
 
 // ---------------------------------------------------------------- Python's float repr and json.dumps
@@ -602,23 +693,25 @@ fn sym_bool_user_input_and_output_are_refused_as_torch_cannot_write_them() {
 }
 
 #[test]
-fn custom_obj_user_input_and_output_are_refused_as_torch_reads_them_back_as_constants() {
+fn custom_obj_user_inputs_and_outputs_are_written_as_torch_writes_them() {
     let obj = |n: &str| ArgumentSpec::CustomObj { name: n.into(), class_fqn: "my_pkg.Queue".into() };
     let s = sig(vec![InputSpec::user_input(obj("q"))], vec![OutputSpec::user_output(obj("q_out"))]);
-    let (at, reason, message) = refusal(&s, latest());
-    assert_eq!(at, SpecRef::Input(0));
-    assert!(matches!(reason, UnrepresentableReason::ReadBackChanges { what: "a CustomObj user input", .. }));
-    assert!(message.contains("ConstantArgument"), "{message}");
-    let only_output = sig(vec![], vec![OutputSpec::user_output(obj("q_out"))]);
-    let (at, reason, _) = refusal(&only_output, latest());
-    assert_eq!(at, SpecRef::Output(0));
-    assert!(matches!(reason, UnrepresentableReason::ReadBackChanges { what: "a CustomObj user output", .. }));
-    // Lossy: exactly what torch writes (see the synthetic_custom_obj fixture).
-    assert_eq!(
-        text(&torch_json::encode(&s, &lossy()).unwrap()),
-        r#"{"input_specs": [{"user_input": {"arg": {"as_custom_obj": {"name": "q", "class_fqn": "my_pkg.Queue"}}}}], "output_specs": [{"user_output": {"arg": {"as_custom_obj": {"name": "q_out", "class_fqn": "my_pkg.Queue"}}}}]}"#
-    );
-    // A lifted CUSTOM_OBJ input is fine: torch reads it back as it was.
+    // torch 2.15's serialize_argument_spec (see the synthetic_custom_obj and
+    // custom_obj_user_input fixtures), for every target: torch 2.3 already wrote it so.
+    let written = r#"{"input_specs": [{"user_input": {"arg": {"as_custom_obj": {"name": "q", "class_fqn": "my_pkg.Queue"}}}}], "output_specs": [{"user_output": {"arg": {"as_custom_obj": {"name": "q_out", "class_fqn": "my_pkg.Queue"}}}}]}"#;
+    for t in [TorchTarget::TORCH_2_3, TorchTarget::TORCH_2_9, TorchTarget::TORCH_2_12] {
+        assert_eq!(text(&torch_json::encode(&s, &target(t)).unwrap()), written, "{t}");
+        assert_eq!(torch_json::encode(&s, &WriteOptions { target: t, lossy: true }).unwrap(), written.as_bytes());
+    }
+    // This crate reads it back as it was (torch's reader makes a ConstantArgument of it).
+    assert_eq!(torch_json::decode(written.as_bytes()).unwrap().signature, s);
+    // The real program: torch 2.15 exported an opaque object passed as an input.
+    let dir = fixtures_dir().join("torch-2.15/custom_obj_user_input");
+    let (inputs, outputs) = support::specs(&read_json(&dir.join("specs.json")));
+    assert!(matches!(&inputs[2].arg, ArgumentSpec::CustomObj { class_fqn, .. } if class_fqn == "gsfix.Counter"));
+    let ours = torch_json::encode(&sig(inputs, outputs), &latest()).unwrap();
+    assert_eq!(text(&ours), std::fs::read_to_string(dir.join("signature.json")).unwrap());
+    // A lifted CUSTOM_OBJ input is fine too.
     let lifted = sig(
         vec![InputSpec { kind: InputKind::CustomObj, arg: obj("obj_q"), target: Some("q".into()), persistent: None }],
         vec![],

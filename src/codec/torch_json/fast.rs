@@ -29,7 +29,8 @@ pub(super) fn decode(bytes: &[u8]) -> Option<TorchSignature> {
         Maybe::Present(gm) => {
             let Maybe::Present(version) = root.schema_version else { return None };
             let version = version.version();
-            if !SUPPORTED_MAJORS.contains(&version.major) {
+            // Schema 1 (torch 2.1) has a dict-style signature, read by the full reader only.
+            if version.major == 1 || !SUPPORTED_MAJORS.contains(&version.major) {
                 return None;
             }
             let Maybe::Present(sig) = gm.0.signature else { return None };

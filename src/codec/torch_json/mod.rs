@@ -1,6 +1,7 @@
 //! torch's own signature JSON, as `torch._export.serde` writes it at
 //! `graph_module.signature` of an exported program, for every schema torch has released:
-//! the integer schema 2 (torch 2.2), 5.x (2.3, 2.4), 7.x (2.5) and 8.x (2.6 to 2.15).
+//! the integer schemas 1 (torch 2.1) and 2 (torch 2.2), 5.x (2.3, 2.4), 7.x (2.5) and 8.x
+//! (2.6 to 2.15).
 //!
 //! Input may be the signature object alone (`{"input_specs": [...], "output_specs": [...]}`)
 //! or a whole exported-program JSON (`models/<name>.json` of a `.pt2` archive, or
@@ -23,6 +24,12 @@
 //! | `{"as_int": true}` for a bool constant input | torch 2.4, 2.5 (`isinstance(v, int)` checked first) | `Bool(true)`, the value the program had (torch's own reader turns it into `1`) |
 //! | bare `Infinity`, `-Infinity`, `NaN` tokens (not JSON) | torch ≤ 2.6 | the float |
 //! | a constant `user_input` (no `constant_input` yet) | torch 2.2, 2.3 | a USER_INPUT with a constant argument |
+//! | a dict-style signature (`inputs_to_parameters`, `inputs_to_buffers`, `user_inputs`, `user_outputs`, `buffers_to_mutate`, `backward_signature`), no specs | torch 2.1 (schema 1) | specs rebuilt in the order of the program's `graph_module.graph.inputs`/`outputs`, each classified from the dicts as torch 2.2's `_sig_to_specs` did (the first `len(buffers_to_mutate)` outputs are the mutations); a name a dict gives that the graph lacks is an error. A bare 2.1 signature, without its graph, is refused: only the graph knows the order |
+//! | `schema_version` `1` (a bare integer) | torch 2.1 | version `1.0` |
+//! | no `parameters`, `buffers`, `assertion_dep_token` members | torch 2.1 (its reader derives the first two from the maps) | the accessors answer from the specs, as torch 2.1 answers from the maps; `assertion_dep_token` is `None`, as torch 2.1 had it for every program it exported |
+//! | a BUFFER with no `persistent` anywhere | torch 2.1 | `persistent = true`: torch 2.1's state dict holds every lifted buffer, non-persistent ones included (checked on the fixtures), as torch 2.2 to 2.4 set it |
+//! | a lifted constant tensor among `inputs_to_buffers` (target the graph attribute, e.g. `L__self___c`) | torch 2.1 (no CONSTANT_TENSOR yet; 2.2 did the same) | a BUFFER with that target, not a CONSTANT_TENSOR: the kind and name torch 2.1 gave it, since nothing in the file says it was a constant |
+//! | targets named after the traced graph's attributes (`L__self___lin.weight`, not `lin.weight`) | torch 2.1 | kept as written: they are torch 2.1's own accessors' answers |
 //!
 //! ```
 //! use graph_signature::codec::torch_json;
@@ -43,15 +50,16 @@ use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind,
 use crate::Error;
 
 mod fast;
+mod v1;
 mod write;
 pub use write::{encode, TorchTarget, WriteOptions};
 
 const FORMAT: &str = "torch-json";
 
-/// The torch schema majors this reader understands: 2 (torch 2.2's integer version), 5
-/// (2.3, 2.4), 7 (2.5), 8 (2.6 to 2.15). torch released no others.
-pub const SUPPORTED_MAJORS: &[u64] = &[2, 5, 7, 8];
-const SUPPORTED: &str = "2, 5.x, 7.x and 8.x";
+/// The torch schema majors this reader understands: 1 and 2 (torch 2.1's and 2.2's integer
+/// versions), 5 (2.3, 2.4), 7 (2.5), 8 (2.6 to 2.15). torch released no others.
+pub const SUPPORTED_MAJORS: &[u64] = &[1, 2, 5, 7, 8];
+const SUPPORTED: &str = "1, 2, 5.x, 7.x and 8.x";
 
 /// torch's `SchemaVersion` of an exported program, e.g. 8.20 for torch 2.12 to 2.15
 /// (torch 2.2 wrote a bare integer, `2`, read as 2.0).
@@ -105,8 +113,12 @@ fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
             return Err(Error::UnsupportedVersion { format: FORMAT, found: version.to_string(), supported: SUPPORTED });
         }
         let gm_path = Path::Field(&root, "graph_module");
+        let gm = as_object(gm, gm_path)?;
+        if version.major == 1 {
+            return Ok(TorchSignature { signature: v1::signature(gm, gm_path)?, schema_version: Some(version) });
+        }
         let sig_path = Path::Field(&gm_path, "signature");
-        let sig = field(as_object(gm, gm_path)?, "signature", gm_path)?;
+        let sig = field(gm, "signature", gm_path)?;
         let signature = signature(sig, sig_path, version.major < 5)?;
         Ok(TorchSignature { signature, schema_version: Some(version) })
     } else if obj.contains_key("input_specs") {
@@ -114,6 +126,15 @@ fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
         // written with every member.
         let legacy = is_all_members_encoding(obj);
         Ok(TorchSignature { signature: signature(&doc, root, legacy)?, schema_version: None })
+    } else if V1_SIGNATURE_KEYS.iter().any(|k| obj.contains_key(*k)) {
+        // torch 2.1's dict-style signature alone says nothing of the graph's order.
+        Err(Error::decode(
+            FORMAT,
+            "",
+            "a torch 2.1 (schema 1) dict-style signature without its program: the order of the graph's inputs \
+             and outputs is only in the program (graph_module.graph); read the whole \
+             serialized_exported_program.json or the .pt2",
+        ))
     } else {
         Err(Error::decode(
             FORMAT,
@@ -122,6 +143,9 @@ fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
         ))
     }
 }
+
+/// The members of torch 2.1's dict-style `GraphSignature` (schema 1).
+const V1_SIGNATURE_KEYS: &[&str] = &["inputs_to_parameters", "inputs_to_buffers", "user_inputs", "buffers_to_mutate"];
 
 /// A lazily formatted field path, so the happy path allocates nothing for it.
 #[derive(Clone, Copy)]

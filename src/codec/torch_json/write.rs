@@ -28,6 +28,11 @@ const fn schema(major: u64, minor: u64) -> TorchSchemaVersion {
 /// assert_eq!("2.9.1".parse::<TorchTarget>()?, TorchTarget::TORCH_2_9);
 /// assert_eq!("8.14".parse::<TorchTarget>()?, TorchTarget::TORCH_2_9);
 /// assert_eq!(TorchTarget::default(), TorchTarget::TORCH_2_12);
+/// // Each release's SCHEMA_VERSION, read from its wheel: 2.10 wrote 8.15, 2.11 8.17, and
+/// // 2.12 to 2.15 all 8.20.
+/// assert_eq!("2.10".parse::<TorchTarget>()?.schema().to_string(), "8.15");
+/// assert_eq!("2.11.0".parse::<TorchTarget>()?, TorchTarget::TORCH_2_11);
+/// assert_eq!("2.14.1".parse::<TorchTarget>()?, TorchTarget::TORCH_2_12);
 /// assert_eq!(TorchTarget::TORCH_2_12.to_string(), "schema 8.20 (torch 2.12 to 2.15)");
 /// # Ok::<(), graph_signature::Error>(())
 /// ```
@@ -170,8 +175,10 @@ impl FromStr for TorchTarget {
 pub struct WriteOptions {
     /// The torch release to write for; default schema 8.20 (torch 2.12 to 2.15).
     pub target: TorchTarget,
-    /// Write the closest form instead of refusing a spec torch would read back changed,
-    /// could not write itself, or has no place for. Version refusals stay refusals.
+    /// Write the closest form instead of refusing a spec torch could not write itself (a
+    /// SymBool user input or output) or has no place for (a `target` or `persistent` torch's
+    /// JSON lacks), and a constant user input as torch 2.3 wrote it. Version refusals stay
+    /// refusals.
     pub lossy: bool,
 }
 
@@ -195,12 +202,22 @@ pub struct WriteOptions {
 /// | TOKEN input or output | target < 5.3 (torch 2.4) | still refused |
 /// | constant user input (`constant_input`) | target < 5.3 (torch 2.4) | written as torch 2.3 did: a `user_input` holding the constant's `Argument`; the input's name is lost |
 /// | SymBool user input or output | always: torch's serializer fails (`AssertionError: TODO`) | `{"as_sym_bool": {"as_name": name}}`, the `Argument` member torch uses for SymBool values in graphs; this crate reads it back exactly; torch's signature reader does not give back a `SymBoolArgument` (it looks the name up as a graph node and makes a `ConstantArgument`) |
-/// | CustomObj user input or output | always: torch's reader gives back a `ConstantArgument` holding the object, not a `CustomObjArgument` | `{"as_custom_obj": {"name", "class_fqn"}}`: what torch itself writes |
 /// | `target` on USER_INPUT, TOKEN, USER_OUTPUT, LOSS_OUTPUT; `persistent` on anything but BUFFER | always: torch's JSON has no place for it | dropped |
+///
+/// So the only signatures no target can write exactly are those holding a SymBool user
+/// input or output, which torch cannot write either; every other refusal is a target older
+/// than the spec, or a `target` / `persistent` torch's JSON has no place for.
 ///
 /// A constant user *output* is written through torch's `Argument` union, bool checked
 /// before int, and its name is dropped: that is what torch does, and a constant output has
 /// no graph node to name.
+///
+/// A CustomObj user input or output (an opaque or script object the caller passes in) is
+/// written as torch 2.15 writes it, `{"as_custom_obj": {"name", "class_fqn"}}`, without
+/// `lossy`. torch's own reader gives it back as a `ConstantArgument` with the same name
+/// holding the object (looked up among the graph's nodes or constants), not as a
+/// `CustomObjArgument`: an asymmetry of torch's that its own files have too, and that this
+/// crate's reader does not share (it gives back the `CustomObj` argument).
 ///
 /// Older targets also change the encoding, as those torch versions wrote it: `as_none` is
 /// `[]` before schema 8 (torch 2.6), and before 8.7 (torch 2.7) non-finite floats are the
@@ -271,8 +288,6 @@ struct Writer {
     options: WriteOptions,
 }
 
-const CUSTOM_OBJ_READ_BACK: &str = "a ConstantArgument holding the object, not a CustomObjArgument";
-const CUSTOM_OBJ_CLOSEST: &str = "torch's own {\"as_custom_obj\": {\"name\", \"class_fqn\"}}";
 const SYM_BOOL_ERROR: &str = "torch 2.15's serialize_argument_spec raises AssertionError: TODO";
 const SYM_BOOL_CLOSEST: &str = "{\"as_sym_bool\": {\"as_name\": name}}, which torch's signature reader \
                                 does not give back as a SymBoolArgument (it looks the name up as a graph node)";
@@ -447,12 +462,9 @@ impl Writer {
                 })?;
                 self.sym("as_sym_bool", name);
             }
+            // torch's serialize_argument_spec writes it so (torch 2.3+); its reader gives it
+            // back as a ConstantArgument holding the object, for its own files as for ours.
             ArgumentSpec::CustomObj { .. } => {
-                self.unless_lossy(UnrepresentableReason::ReadBackChanges {
-                    what: if input { "a CustomObj user input" } else { "a CustomObj user output" },
-                    read_back_as: CUSTOM_OBJ_READ_BACK,
-                    closest: CUSTOM_OBJ_CLOSEST,
-                })?;
                 self.raw("{\"as_custom_obj\": ");
                 self.custom_obj(arg);
                 self.raw("}");
