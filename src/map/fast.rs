@@ -32,6 +32,13 @@ impl<'de> Deserialize<'de> for HintJson {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a SymExprHint")
             }
+            // torch 2.1 wrote the hint as a bare integer.
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<HintJson, E> {
+                Ok(HintJson(Hint::Int(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<HintJson, E> {
+                i64::try_from(v).map(|v| HintJson(Hint::Int(v))).map_err(|_| E::custom("past 64 bits"))
+            }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HintJson, A::Error> {
                 let (mut i, mut f, mut b) = (None, None, None);
                 while let Some(key) = map.next_key::<&'de str>()? {
@@ -50,7 +57,7 @@ impl<'de> Deserialize<'de> for HintJson {
                 }
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_any(V)
     }
 }
 

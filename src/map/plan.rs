@@ -153,12 +153,30 @@ pub(crate) fn metas(
     (inputs, outputs)
 }
 
+/// Whether a torch 2.1 `call_spec` tree is `(args, kwargs)`: torch 2.1 flattened
+/// `(args, kwargs)` when there were keyword arguments and `args` alone otherwise, so a root
+/// tuple of a tuple and a dict is read as the pair (a `forward(t: tuple, d: dict)` called
+/// without keywords would be misread; `docs/map.md`).
+fn is_args_and_kwargs(tree: &TreeSpec) -> bool {
+    match (tree.type_name.as_deref(), tree.children.as_slice()) {
+        (Some("builtins.tuple"), [(_, args), (_, kwargs)]) => {
+            args.type_name.as_deref() == Some("builtins.tuple") && kwargs.type_name.as_deref() == Some("builtins.dict")
+        }
+        _ => false,
+    }
+}
+
+/// A leaf of the positional arguments' treespec (torch 2.1): `args[0]`.
+fn positional_path(path: &[super::pytree::Key]) -> String {
+    format!("args{}", keystr(path))
+}
+
 /// The pytree paths of a treespec's leaves, or why there are none.
 fn leaf_paths(
     spec: Option<&str>,
     what: &str,
     expected: usize,
-    render: fn(&[super::pytree::Key]) -> String,
+    render: &dyn Fn(&TreeSpec) -> fn(&[super::pytree::Key]) -> String,
     fields: &dyn Fn(&str) -> Option<Vec<String>>,
     notes: &mut Vec<String>,
 ) -> Vec<Option<String>> {
@@ -170,6 +188,7 @@ fn leaf_paths(
     match TreeSpec::parse(spec, fields) {
         Ok(tree) => {
             let paths = tree.leaf_paths();
+            let render = render(&tree);
             if paths.len() == expected {
                 paths.iter().map(|p| Some(render(p))).collect()
             } else {
@@ -199,9 +218,16 @@ pub fn plan(sig: &ExportGraphSignature, program: Option<&Program>, payloads: Opt
     let returned =
         sig.output_specs().iter().filter(|s| matches!(s.kind, OutputKind::UserOutput | OutputKind::LossOutput)).count();
     let (in_paths, out_paths) = match (program, call) {
-        (Some(_), Some(CallSignature { in_spec, out_spec, .. })) => (
-            leaf_paths(in_spec.as_deref(), "in_spec", user_inputs, argument_path, &no_fields, &mut notes),
-            leaf_paths(out_spec.as_deref(), "out_spec", returned, keystr, &no_fields, &mut notes),
+        (Some(_), Some(CallSignature { in_spec, out_spec, args_only, .. })) => (
+            leaf_paths(
+                in_spec.as_deref(),
+                "in_spec",
+                user_inputs,
+                &|tree| if *args_only && !is_args_and_kwargs(tree) { positional_path } else { argument_path },
+                &no_fields,
+                &mut notes,
+            ),
+            leaf_paths(out_spec.as_deref(), "out_spec", returned, &|_| keystr, &no_fields, &mut notes),
         ),
         (Some(_), None) => {
             notes.push(

@@ -76,6 +76,9 @@ pub struct CallSignature {
     pub out_spec: Option<String>,
     /// The names of `forward`'s parameters (torch 2.5+).
     pub forward_arg_names: Option<Vec<String>>,
+    /// Whether `in_spec` is the treespec of the positional arguments alone (torch 2.1's
+    /// `call_spec`), not of `(args, kwargs)`.
+    pub args_only: bool,
 }
 
 /// What the map reads from a program JSON.
@@ -111,6 +114,17 @@ struct GraphModuleJson<'a> {
     graph: GraphJson<'a>,
     #[serde(default, borrow)]
     module_call_graph: Option<&'a RawValue>,
+    /// torch 2.1: the calling convention, before the module call graph had it.
+    #[serde(default)]
+    call_spec: Option<CallSpecJson>,
+}
+
+#[derive(Deserialize)]
+struct CallSpecJson {
+    #[serde(default)]
+    in_spec: Option<String>,
+    #[serde(default)]
+    out_spec: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,7 +214,15 @@ pub fn read(bytes: &[u8]) -> Result<Program, Error> {
         outputs,
         values,
         range_constraints: range_constraints(doc.range_constraints)?,
-        call: call_signature(doc.graph_module.module_call_graph)?,
+        call: match call_signature(doc.graph_module.module_call_graph)? {
+            Some(call) => Some(call),
+            None => doc.graph_module.call_spec.map(|c| CallSignature {
+                in_spec: c.in_spec,
+                out_spec: c.out_spec,
+                forward_arg_names: None,
+                args_only: true,
+            }),
+        },
         torch_version: doc.torch_version,
     })
 }
@@ -309,6 +331,10 @@ fn hint(raw: &RawValue, path: Path<'_>) -> Result<Option<Hint>, Error> {
     if raw.get() == "null" {
         return Ok(None);
     }
+    // torch 2.1 wrote the hint as a bare integer.
+    if raw.get().starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return from_raw(raw, path).map(|v| Some(Hint::Int(v)));
+    }
     let (tag, value) = member(raw, path)?;
     Ok(Some(match tag {
         "as_int" => Hint::Int(from_raw(value, path)?),
@@ -360,8 +386,18 @@ fn sym_scalar(raw: &RawValue, path: Path<'_>, known_tag: &str) -> Result<SymScal
     }))
 }
 
-/// A `TensorMeta` of the program JSON or of a PT2 payload config.
+/// A `TensorMeta` of the program JSON or of a PT2 payload config (torch 2.1 wrapped it in
+/// a `TensorValue`: `{"meta": TensorMeta}`).
 pub(crate) fn tensor_meta(raw: &RawValue, path: Path<'_>) -> Result<TensorMeta, Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Wrapped<'a> {
+        #[serde(borrow)]
+        meta: &'a RawValue,
+    }
+    if let Ok(w) = serde_json::from_str::<Wrapped<'_>>(raw.get()) {
+        return tensor_meta(w.meta, Path::Field(&path, "meta"));
+    }
     #[derive(Deserialize)]
     struct Meta<'a> {
         dtype: i64,
@@ -449,6 +485,7 @@ fn call_signature(raw: Option<&RawValue>) -> Result<Option<CallSignature>, Error
         in_spec: s.in_spec,
         out_spec: s.out_spec,
         forward_arg_names: s.forward_arg_names,
+        args_only: false,
     }))
 }
 
