@@ -84,7 +84,7 @@ fn convert_errors_name_the_problem() {
     let out = graphsig(&["convert", "-", "-", "--from", "bincode", "--to", "json"], Some(b"GSBC\x02\x00\x00\x00"));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "graphsig: error: <stdin>: bincode schema version 2.0 is not supported (this build reads 1.x, writes 1.0)\n"
+        "graphsig: error: <stdin>: bincode schema version 2.0 is not supported (this build reads 1.x, writes 1.0 and 1.1)\n"
     );
     let out = graphsig(&["convert", "-", "-", "--from", "yaml", "--to", "json"], Some(b""));
     let err = String::from_utf8_lossy(&out.stderr);

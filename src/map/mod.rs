@@ -35,9 +35,11 @@ pub mod plan;
 pub mod program;
 pub mod pytree;
 
-pub use check::{Finding, Profile, Severity};
 pub use crate::model::meta;
-pub use meta::{Device, Dtype, Hint, RangeConstraint, SignatureMeta, SymExpr, SymInt, SymScalar, TensorMeta, ValueMeta};
+pub use check::{Finding, Profile, Severity};
+pub use meta::{
+    Device, Dtype, Hint, RangeConstraint, SignatureMeta, SymExpr, SymInt, SymScalar, TensorMeta, ValueMeta,
+};
 pub use payload::{Encoding, ObjectEncoding, ObjectPayload, PayloadIndex, PayloadTable, Storage, TensorPayload};
 pub use plan::{BindingPlan, Destination, InputBinding, OutputBinding, Source};
 pub use program::Program;

@@ -178,6 +178,20 @@ impl Layout {
         }
     }
 
+    /// The schema's number (`Strided` is 7).
+    pub fn schema_value(self) -> i64 {
+        match self {
+            Layout::SparseCoo => 1,
+            Layout::SparseCsr => 2,
+            Layout::SparseCsc => 3,
+            Layout::SparseBsr => 4,
+            Layout::SparseBsc => 5,
+            Layout::Mkldnn => 6,
+            Layout::Strided => 7,
+            Layout::Unknown(v) => v,
+        }
+    }
+
     /// torch's name, e.g. `torch.strided`.
     pub fn torch_name(self) -> String {
         match self {
@@ -477,6 +491,9 @@ mod tests {
             }
         }
         assert_eq!(Dtype::from_schema(99), Dtype::Unknown(99));
+        for n in -1..=9 {
+            assert_eq!(Layout::from_schema(n).schema_value(), n);
+        }
         assert_eq!(Dtype::Unknown(99).torch_name(), "unknown(99)");
     }
 }
