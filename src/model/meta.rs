@@ -237,8 +237,10 @@ impl Serialize for Device {
     }
 }
 
-/// The value a symbol had when the program was traced.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// The value a symbol had when the program was traced. Floats compare bit for bit, as in
+/// [`ConstantValue`] (a NaN equals the same NaN, `-0.0` differs from `0.0`), so that a value
+/// carried through a format compares equal to what was written.
+#[derive(Clone, Copy, Debug, Serialize)]
 #[serde(untagged)]
 pub enum Hint {
     /// An integer.
@@ -247,6 +249,17 @@ pub enum Hint {
     Float(f64),
     /// A bool.
     Bool(bool),
+}
+
+impl PartialEq for Hint {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Hint::Int(a), Hint::Int(b)) => a == b,
+            (Hint::Float(a), Hint::Float(b)) => a.to_bits() == b.to_bits(),
+            (Hint::Bool(a), Hint::Bool(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// A symbolic expression as torch wrote it, with a short form and the traced value.
