@@ -276,7 +276,7 @@ fn decode_parts(bytes: &[u8]) -> Result<(ExportGraphSignature, Option<WireMeta>)
     if version.minor >= 1 {
         // Schema 1.1's section: present in every document of a 1.1 or newer header.
         let (section, used): (Option<WireMeta>, usize) = ::bincode::serde::decode_from_slice(rest, wire_config())
-            .map_err(|e| Error::decode(FORMAT, "meta", format!("the 1.1 metadata section: {e}")))?;
+            .map_err(|e| Error::decode(FORMAT, meta_error_path(rest), format!("the 1.1 metadata section: {e}")))?;
         if let Some(m) = &section {
             let (inputs, outputs) = (body.input_specs.len(), body.output_specs.len());
             check_entry_count(FORMAT, "meta.inputs", m.inputs.len(), inputs, "input")?;
@@ -484,6 +484,30 @@ fn error_path(body: &[u8]) -> String {
                 path.push_str(name);
             }
             None => path.push_str(&format!("[{i}]")),
+        }
+    }
+    path
+}
+
+/// Where decoding the metadata section stopped, as [`error_path`] finds it for the body:
+/// `meta.inputs[3]` (positions below an entry are given as `[i]`).
+fn meta_error_path(section: &[u8]) -> String {
+    let mut decoder = ::bincode::serde::BorrowedSerdeDecoder::from_slice(section, wire_config(), ());
+    let Err(e) = serde_path_to_error::deserialize::<_, Option<WireMeta>>(decoder.as_deserializer()) else {
+        return "meta".to_owned();
+    };
+    let mut path = "meta".to_owned();
+    let positions = e.path().iter().filter_map(|segment| match segment {
+        serde_path_to_error::Segment::Seq { index } => Some(*index),
+        _ => None,
+    });
+    for (level, i) in positions.enumerate() {
+        match (level, ["inputs", "outputs", "range_constraints"].get(i)) {
+            (0, Some(name)) => {
+                path.push('.');
+                path.push_str(name);
+            }
+            _ => path.push_str(&format!("[{i}]")),
         }
     }
     path

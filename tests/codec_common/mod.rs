@@ -236,7 +236,7 @@ pub fn hint() -> impl Strategy<Value = Hint> {
 
 /// Expressions as torch writes them: plain symbols, arithmetic, sympy functions and sympy's
 /// `srepr` form (torch 2.8+), with or without a hint.
-pub fn sym_expr() -> impl Strategy<Value = SymExpr> {
+pub fn sym_expr() -> BoxedStrategy<SymExpr> {
     let symbol = "[su][0-9]{1,3}";
     let text = prop_oneof![
         symbol.prop_map(|s| s),
@@ -246,14 +246,17 @@ pub fn sym_expr() -> impl Strategy<Value = SymExpr> {
         // Quoted text may hold anything but quotes and control characters, brackets too.
         (symbol, "\\PC{0,4}").prop_map(|(s, t)| format!("{s} + ('{}')", t.replace(['\'', '"'], ""))),
     ];
-    (text, proptest::option::of(hint())).prop_map(|(e, h)| SymExpr::new(e, h))
+    // Boxed, as the strategies below: the nested types are deep enough to overflow a test
+    // thread's stack in a debug build otherwise.
+    (text, proptest::option::of(hint())).prop_map(|(e, h)| SymExpr::new(e, h)).boxed()
 }
 
-pub fn sym_int() -> impl Strategy<Value = SymInt> {
+pub fn sym_int() -> BoxedStrategy<SymInt> {
     prop_oneof![
         prop_oneof![Just(0i64), Just(1), Just(-1), Just(i64::MAX), any::<i64>()].prop_map(SymInt::Int),
         sym_expr().prop_map(SymInt::Expr),
     ]
+    .boxed()
 }
 
 pub fn sym_scalar() -> impl Strategy<Value = SymScalar> {
@@ -265,7 +268,7 @@ pub fn dtype() -> impl Strategy<Value = Dtype> {
     prop_oneof![(0..40i64).prop_map(Dtype::from_schema), any::<i64>().prop_map(Dtype::from_schema)]
 }
 
-pub fn tensor_meta() -> impl Strategy<Value = TensorMeta> {
+pub fn tensor_meta() -> BoxedStrategy<TensorMeta> {
     let dims = || prop::collection::vec(sym_int(), 0..5);
     let device = (
         prop_oneof![Just("cpu".to_owned()), Just("cuda".to_owned()), Just("meta".to_owned()), name()],
@@ -273,8 +276,8 @@ pub fn tensor_meta() -> impl Strategy<Value = TensorMeta> {
     )
         .prop_map(|(kind, index)| Device { kind, index });
     let layout = prop_oneof![(0..9i64).prop_map(Layout::from_schema), any::<i64>().prop_map(Layout::from_schema)];
-    (dtype(), dims(), dims(), sym_int(), device, layout, any::<bool>()).prop_map(
-        |(dtype, sizes, strides, storage_offset, device, layout, requires_grad)| TensorMeta {
+    (dtype(), dims(), dims(), sym_int(), device, layout, any::<bool>())
+        .prop_map(|(dtype, sizes, strides, storage_offset, device, layout, requires_grad)| TensorMeta {
             dtype,
             sizes,
             strides,
@@ -282,12 +285,12 @@ pub fn tensor_meta() -> impl Strategy<Value = TensorMeta> {
             device,
             layout,
             requires_grad,
-        },
-    )
+        })
+        .boxed()
 }
 
 /// Every `ValueMeta` variant.
-pub fn value_meta() -> impl Strategy<Value = ValueMeta> {
+pub fn value_meta() -> BoxedStrategy<ValueMeta> {
     prop_oneof![
         tensor_meta().prop_map(ValueMeta::Tensor),
         sym_int().prop_map(|value| ValueMeta::SymInt { value }),
@@ -297,6 +300,7 @@ pub fn value_meta() -> impl Strategy<Value = ValueMeta> {
         constant().prop_map(|value| ValueMeta::Constant { value }),
         Just(ValueMeta::Token),
     ]
+    .boxed()
 }
 
 pub fn range_constraint() -> impl Strategy<Value = RangeConstraint> {
@@ -305,7 +309,7 @@ pub fn range_constraint() -> impl Strategy<Value = RangeConstraint> {
 }
 
 /// Metadata aligned with `inputs` and `outputs` specs (some entries unknown).
-pub fn meta_for(inputs: usize, outputs: usize) -> impl Strategy<Value = SignatureMeta> {
+pub fn meta_for(inputs: usize, outputs: usize) -> BoxedStrategy<SignatureMeta> {
     let entry = || proptest::option::of(value_meta());
     (
         prop::collection::vec(entry(), inputs),
@@ -313,14 +317,17 @@ pub fn meta_for(inputs: usize, outputs: usize) -> impl Strategy<Value = Signatur
         prop::collection::vec(range_constraint(), 0..4),
     )
         .prop_map(|(inputs, outputs, range_constraints)| SignatureMeta { inputs, outputs, range_constraints })
+        .boxed()
 }
 
 /// A document: an arbitrary signature, with aligned metadata or none.
-pub fn document() -> impl Strategy<Value = Document> {
-    signature().prop_flat_map(|sig| {
-        let (i, o) = (sig.input_specs().len(), sig.output_specs().len());
-        (Just(sig), proptest::option::of(meta_for(i, o))).prop_map(|(signature, meta)| Document { signature, meta })
-    })
+pub fn document() -> BoxedStrategy<Document> {
+    signature()
+        .prop_flat_map(|sig| {
+            let (i, o) = (sig.input_specs().len(), sig.output_specs().len());
+            (Just(sig), proptest::option::of(meta_for(i, o))).prop_map(|(signature, meta)| Document { signature, meta })
+        })
+        .boxed()
 }
 
 /// What JSON gives back for a document: every NaN (constants, hints) becomes `f64::NAN`.
