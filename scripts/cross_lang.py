@@ -828,9 +828,9 @@ n = 0
 for path in goldens11:
     stem = path[: -len(".pb")]
     for ext in ("pb", "json", "gsig", "bincode"):
-        out = subprocess.run([graphsig10, "convert", f"{stem}.{ext}", "-", "--to", "proto"], capture_output=True)
-        check(out.returncode == 0, f"graphsig 1.0 cannot read {stem}.{ext}: {out.stderr.decode()}")
-        doc = pb.SignatureDocument.FromString(out.stdout)
+        res = subprocess.run([graphsig10, "convert", f"{stem}.{ext}", "-", "--to", "proto"], capture_output=True)
+        check(res.returncode == 0, f"graphsig 1.0 cannot read {stem}.{ext}: {res.stderr.decode()}")
+        doc = pb.SignatureDocument.FromString(res.stdout)
         check((doc.schema_version.major, doc.schema_version.minor) == (1, 0), "graphsig 1.0 writes 1.0")
         want = seen[os.path.basename(stem)][0]
         check(pb_neutral(doc, json=ext == "json") == (json_nan_canonical(want) if ext == "json" else want), f"graphsig 1.0 read {stem}.{ext} differently")
@@ -876,7 +876,7 @@ with open(f"{path}.json", "w", encoding="utf-8") as f:
     f.write(json_format.MessageToJson(pydoc))
 for ext in ("pb", "json"):
     for to in ("proto", "fbs", "bincode", "json"):
-        converted = run("convert", f"{path}.{ext}", f"{path}.{ext}.{to}", "--to", to) or None
+        run("convert", f"{path}.{ext}", f"{path}.{ext}.{to}", "--to", to)
         back = pb.SignatureDocument.FromString(run("convert", f"{path}.{ext}.{to}", "-", "--to", "proto"))
         check(pb_neutral(back) == want_sig, f"python_meta.{ext} via {to}: signature changed")
         check(pb_meta(back) == want_meta, f"python_meta.{ext} via {to}: metadata changed:\n{pb_meta(back)}\n{want_meta}")
