@@ -105,13 +105,13 @@ pub fn load_with_meta(path: &Path, options: &ReadOptions) -> Result<Loaded, Fail
     if path == Path::new("-") {
         return options.read_from_with_meta(io::stdin().lock()).map_err(|e| Failure::at(path, e));
     }
-    options.read_path_with_meta(path).or_else(|e| match options.read_path(path) {
+    options.read_path_with_meta(path).map_err(|e| match options.read_path(path) {
         // The signature reads, the program's metadata does not (the archive map refused it).
-        Ok(_) => Err(Failure::Msg(format!(
+        Ok(_) => Failure::Msg(format!(
             "{}: the program's metadata cannot be read: {e} (write the signature without it with --no-meta)",
             display(path)
-        ))),
-        Err(_) => Err(Failure::at(path, e)),
+        )),
+        Err(_) => Failure::at(path, e),
     })
 }
 
