@@ -63,6 +63,16 @@ pub enum Error {
         /// The largest the format's readers accept.
         limit: u64,
     },
+    /// Metadata that a writer refuses before writing anything, because its readers would
+    /// refuse it (schema 1.1, `docs/formats.md`): a list with more entries than the
+    /// signature has specs, a malformed expression, too many values. `path` names the value
+    /// as a reader's [`Error::Decode`] would (`meta.inputs[3].tensor.sizes[1].as_expr.expr`).
+    InvalidMeta {
+        /// Field path of the offending value.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A size read from the input is over a documented limit (or over what the input can
     /// hold): `what` is the thing measured, e.g. `"zip record data/weights/w0"`.
     Limit {
@@ -138,6 +148,7 @@ impl fmt::Display for Error {
                 f,
                 "the signature is too large for {format}: up to {size} bytes, over the {limit}-byte limit of its readers"
             ),
+            Self::InvalidMeta { path, reason } => write!(f, "invalid metadata at {path}: {reason}"),
             Self::Limit { what, size, limit } => write!(f, "{what} is {size}, over the limit of {limit}"),
             Self::Unrecognized { found, accepted } => write!(f, "unrecognised input ({found}); expected {accepted}"),
             Self::Model(m) => m.fmt(f),

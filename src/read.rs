@@ -14,7 +14,9 @@
 //! ```
 //!
 //! [`ReadOptions`] chooses the program of a multi-program archive, and whether an embedded
-//! signature or the program's own is read; [`Loaded`] says what was read.
+//! signature or the program's own is read; [`Loaded`] says what was read, with the metadata
+//! of the signature's values when the file carries it (a schema 1.1 document or embedded
+//! record) or, with [`ReadOptions::read_path_with_meta`], what the program recorded.
 
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
@@ -23,8 +25,10 @@ use std::path::Path;
 use crate::archive::pt2::{self, Archive, Layout};
 use crate::archive::safetensors;
 use crate::codec::torch_json::{self, TorchSchemaVersion};
-use crate::codec::{self, Format};
+use crate::codec::{self, Document, Format};
 use crate::error::excerpt;
+use crate::map::ArchiveMap;
+use crate::model::meta::SignatureMeta;
 use crate::{Error, ExportGraphSignature, ModelSelection};
 
 /// The largest signature document (JSON, protobuf, FlatBuffers, bincode) read: torch's JSON
@@ -88,12 +92,36 @@ pub struct Loaded {
     pub embedded: bool,
     /// torch's schema version, when read from torch's JSON.
     pub torch_schema_version: Option<TorchSchemaVersion>,
+    /// The metadata of the signature's values (schema 1.1, `docs/formats.md`): what a
+    /// document of our formats or an embedded record carries (`None` when it has none);
+    /// for a program's own signature, what the program recorded when read with
+    /// [`ReadOptions::read_path_with_meta`] (else `None`).
+    pub meta: Option<SignatureMeta>,
 }
 
 impl Loaded {
     fn document(signature: ExportGraphSignature, format: Format) -> Self {
-        Self { signature, kind: FileKind::Document(format), model: None, embedded: false, torch_schema_version: None }
+        Self {
+            signature,
+            kind: FileKind::Document(format),
+            model: None,
+            embedded: false,
+            torch_schema_version: None,
+            meta: None,
+        }
     }
+
+    /// The signature and its metadata, as a document of our formats.
+    pub fn to_document(&self) -> Document {
+        Document { signature: self.signature.clone(), meta: self.meta.clone() }
+    }
+}
+
+/// Whether the metadata of a program's own signature is read (from the archive map).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ProgramMeta {
+    Skip,
+    Read,
 }
 
 /// The signature in the file at `path`, whatever kind of file it is (see the module docs);
@@ -137,6 +165,24 @@ impl ReadOptions {
     /// The signature in the file at `path`. A regular file is read in place; anything else
     /// (a pipe, a device) is read through [`ReadOptions::read_from`], with the same bounds.
     pub fn read_path(&self, path: &Path) -> Result<Loaded, Error> {
+        self.read_path_as(path, ProgramMeta::Skip)
+    }
+
+    /// As [`ReadOptions::read_path`], and for a program's own signature also the metadata
+    /// the program recorded for its values ([`ArchiveMap::signature_meta`]), so
+    /// [`Loaded::meta`] is filled wherever the file has metadata. The map reads the
+    /// program's records (never a weight); an archive it cannot map is its error.
+    pub fn read_path_with_meta(&self, path: &Path) -> Result<Loaded, Error> {
+        self.read_path_as(path, ProgramMeta::Read)
+    }
+
+    /// As [`ReadOptions::read_from`], with the program's metadata as
+    /// [`ReadOptions::read_path_with_meta`] reads it.
+    pub fn read_from_with_meta(&self, reader: impl Read) -> Result<Loaded, Error> {
+        self.read_from_as(reader, ProgramMeta::Read)
+    }
+
+    fn read_path_as(&self, path: &Path, program_meta: ProgramMeta) -> Result<Loaded, Error> {
         let at = |e: io::Error| Error::from(e).with_path(path);
         let mut file = File::open(path).map_err(at)?;
         let meta = file.metadata().map_err(at)?;
@@ -144,7 +190,7 @@ impl ReadOptions {
             return Err(at(io::Error::other("is a folder, not a file")));
         }
         if !meta.is_file() {
-            return self.read_from(file).map_err(|e| e.with_path(path));
+            return self.read_from_as(file, program_meta).map_err(|e| e.with_path(path));
         }
         let mut prefix = Vec::with_capacity(SNIFF_LEN);
         (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut prefix).map_err(at)?;
@@ -152,7 +198,7 @@ impl ReadOptions {
         let read = match sniff(&prefix)? {
             // Unbuffered: an archive is read in large reads, and a buffer would only be refilled
             // for every record header the map locates.
-            Sniffed::Zip => self.read_archive(file),
+            Sniffed::Zip => self.read_archive(file, program_meta),
             Sniffed::Safetensors => {
                 self.read_safetensors(safetensors::read_embedded(BufReader::new(file), Some(meta.len())))
             }
@@ -174,8 +220,12 @@ impl ReadOptions {
 
     /// The signature in `bytes`.
     pub fn read_bytes(&self, bytes: &[u8]) -> Result<Loaded, Error> {
+        self.read_bytes_as(bytes, ProgramMeta::Skip)
+    }
+
+    fn read_bytes_as(&self, bytes: &[u8], program_meta: ProgramMeta) -> Result<Loaded, Error> {
         match sniff(&bytes[..bytes.len().min(SNIFF_LEN)])? {
-            Sniffed::Zip => self.read_archive(Cursor::new(bytes)),
+            Sniffed::Zip => self.read_archive(Cursor::new(bytes), program_meta),
             Sniffed::Safetensors => self.read_safetensors(safetensors::read_embedded(bytes, Some(bytes.len() as u64))),
             Sniffed::Document => {
                 if bytes.len() as u64 > MAX_DOCUMENT {
@@ -194,7 +244,11 @@ impl ReadOptions {
     /// first bytes decide what it is before more is read, and no more than
     /// [`MAX_DOCUMENT`] (a document) or [`MAX_UNSEEKABLE_ARCHIVE`] (an archive, held in
     /// memory) is read; `/dev/zero` fails at once.
-    pub fn read_from(&self, mut reader: impl Read) -> Result<Loaded, Error> {
+    pub fn read_from(&self, reader: impl Read) -> Result<Loaded, Error> {
+        self.read_from_as(reader, ProgramMeta::Skip)
+    }
+
+    fn read_from_as(&self, mut reader: impl Read, program_meta: ProgramMeta) -> Result<Loaded, Error> {
         let mut bytes = Vec::with_capacity(SNIFF_LEN);
         (&mut reader).take(SNIFF_LEN as u64).read_to_end(&mut bytes)?;
         let limit = match sniff(&bytes)? {
@@ -209,7 +263,7 @@ impl ReadOptions {
                 limit,
             });
         }
-        self.read_bytes(&bytes)
+        self.read_bytes_as(&bytes, program_meta)
     }
 
     /// Every program's signature in the archive at `path` (as [`ReadOptions::read_path`]
@@ -233,10 +287,13 @@ impl ReadOptions {
             Source::Embedded => archive.embedded_models().to_vec(),
             _ => archive.models().to_vec(),
         };
-        names.iter().map(|name| self.read_program(&mut archive, name).map_err(|e| e.with_path(path))).collect()
+        names
+            .iter()
+            .map(|name| self.read_program(&mut archive, name, ProgramMeta::Skip).map_err(|e| e.with_path(path)))
+            .collect()
     }
 
-    fn read_archive<R: Read + Seek>(&self, reader: R) -> Result<Loaded, Error> {
+    fn read_archive<R: Read + Seek>(&self, reader: R, program_meta: ProgramMeta) -> Result<Loaded, Error> {
         let mut archive = Archive::new(reader)?;
         let name = match self.source {
             Source::Embedded => pt2::select(archive.embedded_models(), self.model.as_deref()).map_err(|e| match e {
@@ -248,21 +305,27 @@ impl ReadOptions {
             _ => archive.select_model(self.model.as_deref())?,
         }
         .to_owned();
-        self.read_program(&mut archive, &name)
+        self.read_program(&mut archive, &name, program_meta)
     }
 
-    fn read_program<R: Read + Seek>(&self, archive: &mut Archive<R>, name: &str) -> Result<Loaded, Error> {
+    fn read_program<R: Read + Seek>(
+        &self,
+        archive: &mut Archive<R>,
+        name: &str,
+        program_meta: ProgramMeta,
+    ) -> Result<Loaded, Error> {
         let layout = archive.layout().clone();
         if self.source != Source::Program {
             if let Some(bytes) = archive.read_embedded(name)? {
-                let signature = codec::decode(&bytes, Format::Json)
+                let doc = codec::decode_document(&bytes, Format::Json)
                     .map_err(|e| in_record(e, &pt2::embedded_record(&layout, name)))?;
                 return Ok(Loaded {
-                    signature,
+                    signature: doc.signature,
                     kind: FileKind::Archive(layout),
                     model: Some(name.to_owned()),
                     embedded: true,
                     torch_schema_version: None,
+                    meta: doc.meta,
                 });
             }
             if self.source == Source::Embedded {
@@ -270,12 +333,17 @@ impl ReadOptions {
             }
         }
         let read = archive.read_model(name)?;
+        let meta = match program_meta {
+            ProgramMeta::Skip => None,
+            ProgramMeta::Read => Some(ArchiveMap::build(archive, name)?.signature_meta()),
+        };
         Ok(Loaded {
             signature: read.signature,
             kind: FileKind::Archive(layout),
             model: Some(read.name),
             embedded: false,
             torch_schema_version: read.schema_version,
+            meta,
         })
     }
 
@@ -293,9 +361,16 @@ impl ReadOptions {
             kind: ".safetensors file",
             hint: "add one with `graphsig embed FILE --signature SIG`",
         })?;
-        let signature = codec::decode(text.as_bytes(), Format::Json)
+        let doc = codec::decode_document(text.as_bytes(), Format::Json)
             .map_err(|e| in_record(e, &format!("__metadata__.{}", safetensors::METADATA_KEY)))?;
-        Ok(Loaded { signature, kind: FileKind::Safetensors, model: None, embedded: true, torch_schema_version: None })
+        Ok(Loaded {
+            signature: doc.signature,
+            kind: FileKind::Safetensors,
+            model: None,
+            embedded: true,
+            torch_schema_version: None,
+            meta: doc.meta,
+        })
     }
 
     fn read_document(&self, bytes: &[u8]) -> Result<Loaded, Error> {
@@ -316,7 +391,10 @@ impl ReadOptions {
                     ..Loaded::document(read.signature, Format::TorchJson)
                 })
             }
-            Some(format) => Ok(Loaded::document(codec::decode(bytes, format)?, format)),
+            Some(format) => {
+                let doc = codec::decode_document(bytes, format)?;
+                Ok(Loaded { meta: doc.meta, ..Loaded::document(doc.signature, format) })
+            }
             // JSON of no known shape: torch's reader says what is missing where.
             None if codec::starts_like_json(bytes) => match torch_json::decode(bytes) {
                 Ok(read) => Ok(Loaded {

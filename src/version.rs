@@ -9,12 +9,15 @@
 //!   enum value, changing a meaning. A reader rejects a newer (or older) major with
 //!   [`Error::UnsupportedVersion`], naming both versions.
 //!
+//! A writer writes the lowest version that holds its document: 1.0 for a signature alone,
+//! 1.1 for one with metadata ([`crate::codec::Document`]).
+//!
 //! ```
 //! use graph_signature::version::SchemaVersion;
-//! assert_eq!(SchemaVersion::CURRENT.to_string(), "1.0");
+//! assert_eq!(SchemaVersion::CURRENT.to_string(), "1.1");
 //! assert!(SchemaVersion::new(1, 7).check("proto").is_ok());
 //! let err = SchemaVersion::new(2, 0).check("proto").unwrap_err();
-//! assert_eq!(err.to_string(), "proto schema version 2.0 is not supported (this build reads 1.x, writes 1.0)");
+//! assert_eq!(err.to_string(), "proto schema version 2.0 is not supported (this build reads 1.x, writes 1.0 and 1.1)");
 //! ```
 
 use std::fmt;
@@ -31,11 +34,18 @@ pub struct SchemaVersion {
 }
 
 impl SchemaVersion {
-    /// The version this build writes: 1.0.
-    pub const CURRENT: SchemaVersion = SchemaVersion { major: 1, minor: 0 };
+    /// 1.0: the signature alone.
+    pub const V1_0: SchemaVersion = SchemaVersion { major: 1, minor: 0 };
 
-    /// What this build reads, for error messages.
-    pub const SUPPORTED: &'static str = "1.x, writes 1.0";
+    /// 1.1: the signature and the metadata of its values.
+    pub const V1_1: SchemaVersion = SchemaVersion { major: 1, minor: 1 };
+
+    /// The newest version this build knows and writes: 1.1 (a document without metadata
+    /// is still written at 1.0, see [`crate::codec::Document::schema_version`]).
+    pub const CURRENT: SchemaVersion = Self::V1_1;
+
+    /// What this build reads and writes, for error messages.
+    pub const SUPPORTED: &'static str = "1.x, writes 1.0 and 1.1";
 
     /// A version.
     pub const fn new(major: u32, minor: u32) -> Self {

@@ -132,14 +132,14 @@ fn a_newer_minor_is_read_and_a_newer_major_is_refused_naming_both_versions() {
         assert!(matches!(err, Error::UnsupportedVersion { .. }), "{err:?}");
         assert_eq!(
             err.to_string(),
-            format!("{format} schema version 2.0 is not supported (this build reads 1.x, writes 1.0)")
+            format!("{format} schema version 2.0 is not supported (this build reads 1.x, writes 1.0 and 1.1)")
         );
     }
     let mut bytes = bincode::encode(&ExportGraphSignature::empty()).unwrap();
     bytes[4] = 2;
     assert_eq!(
         bincode::decode(&bytes).unwrap_err().to_string(),
-        "bincode schema version 2.0 is not supported (this build reads 1.x, writes 1.0)"
+        "bincode schema version 2.0 is not supported (this build reads 1.x, writes 1.0 and 1.1)"
     );
 }
 
@@ -249,8 +249,8 @@ fn detection_tells_our_json_from_torch_json() {
 fn a_newer_minor_document_with_unknown_fields_is_read() {
     let mut doc = document(1, 3);
     let mut bytes = doc.encode_to_vec();
-    // SignatureDocument field 30 (varint 7) and field 31 (a string): unknown to 1.0.
-    bytes.extend_from_slice(&[0xF0, 0x01, 0x07, 0xFA, 0x01, 0x02, b'h', b'i']);
+    // SignatureDocument field 40 (varint 7) and field 41 (a string): unknown to 1.1.
+    bytes.extend_from_slice(&[0xC0, 0x02, 0x07, 0xCA, 0x02, 0x02, b'h', b'i']);
     let sig = proto::decode(&bytes).unwrap();
     doc.schema_version = Some(pb::SchemaVersion { major: 1, minor: 0 });
     assert_eq!(sig, proto::from_document(doc, "proto").unwrap());
@@ -301,11 +301,14 @@ fn json_skips_unknown_fields_only_in_documents_of_a_newer_minor() {
         )
     };
     let want = ExportGraphSignature::new(vec![graph_signature::InputSpec::parameter("p", "w")], vec![]).unwrap();
-    assert_eq!(json::decode(doc(1).as_bytes()).unwrap(), want);
-    let (path, reason) = decode_err(doc(0).as_bytes(), Format::Json);
-    assert_eq!(path, "added_in11");
-    assert!(reason.starts_with("unknown field `addedIn11`"), "{reason}");
+    assert_eq!(json::decode(doc(2).as_bytes()).unwrap(), want);
+    // This build knows 1.1: a 1.0 or 1.1 document with members neither has is refused.
+    for minor in [0, 1] {
+        let (path, reason) = decode_err(doc(minor).as_bytes(), Format::Json);
+        assert_eq!(path, "added_in11");
+        assert!(reason.starts_with("unknown field `addedIn11`"), "{reason}");
+    }
     // A newer minor does not excuse what it could not have added: a wrong type still fails.
-    let bad = doc(1).replace(r#""target":"w""#, r#""target":7"#);
+    let bad = doc(2).replace(r#""target":"w""#, r#""target":7"#);
     assert_eq!(decode_err(bad.as_bytes(), Format::Json).0, "input_specs[0].target");
 }

@@ -98,6 +98,23 @@ pub fn load(path: &Path, options: &ReadOptions) -> Result<Loaded, Failure> {
     read.map_err(|e| Failure::at(path, e))
 }
 
+/// As [`load`], and the metadata of the signature's values wherever the file has it (a 1.1
+/// document or embedded record; for a program's own signature, what the program recorded).
+/// When only that metadata cannot be read, the failure says so and how to do without it.
+pub fn load_with_meta(path: &Path, options: &ReadOptions) -> Result<Loaded, Failure> {
+    if path == Path::new("-") {
+        return options.read_from_with_meta(io::stdin().lock()).map_err(|e| Failure::at(path, e));
+    }
+    options.read_path_with_meta(path).map_err(|e| match options.read_path(path) {
+        // The signature reads, the program's metadata does not (the archive map refused it).
+        Ok(_) => Failure::Msg(format!(
+            "{}: the program's metadata cannot be read: {e} (write the signature without it with --no-meta)",
+            display(path)
+        )),
+        Err(_) => Failure::at(path, e),
+    })
+}
+
 /// Every program's signature of an archive, or the one signature of any other file.
 pub fn load_all(path: &Path, options: &ReadOptions) -> Result<Vec<Loaded>, Failure> {
     if path == Path::new("-") {

@@ -15,11 +15,11 @@ mod show;
 
 use graph_signature::archive::atomic::{self, WriteOptions};
 use graph_signature::archive::{pt2, safetensors};
-use graph_signature::codec::{self, torch_json, Format};
+use graph_signature::codec::{self, torch_json, Document, Format};
 use graph_signature::map::{ArchiveMap, Profile, Severity};
 use graph_signature::read::{FileKind, ReadOptions, Source};
 use graph_signature::{Error, ExportGraphSignature};
-use input::{display, io_error, load, load_all, read_all, Failure};
+use input::{display, io_error, load, load_all, load_with_meta, read_all, Failure};
 
 /// The format names `--from` and `--to` take (shell completions offer them).
 fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
@@ -139,6 +139,11 @@ enum Command {
     /// extension (.json → json, .pb/.binpb → proto, .gsig → fbs, .bincode → bincode). `-`
     /// is standard input or output. OUT may not be IN itself.
     ///
+    /// Our formats keep the metadata of the signature's values (dtypes, shapes with symbolic
+    /// sizes, devices, range constraints) when the input has it: a .pt2's program, or a
+    /// schema 1.1 document. The output is then schema 1.1; --no-meta writes 1.0 without it.
+    /// torch-json carries no metadata.
+    ///
     /// Examples:
     ///   graphsig convert examples/batchnorm.model.json sig.pb
     ///   graphsig convert sig.pb - --to json
@@ -169,6 +174,9 @@ enum Command {
         /// (PARAMETER_MUTATION before 2.9, SymFloat before 2.6, tokens before 2.4).
         #[arg(long, requires = "to")]
         lossy: bool,
+        /// Write the signature alone (schema 1.0), without the metadata of its values.
+        #[arg(long)]
+        no_meta: bool,
         /// In an archive holding several programs, the one to convert.
         #[arg(long, value_name = "NAME")]
         model: Option<String>,
@@ -215,7 +223,9 @@ enum Command {
     /// proto/graph_signature/v1/graph_signature.proto, which carries its schema version):
     /// in a `.pt2` as the record `extra/graph_signature/<model>.json` (torch lists it among
     /// the program's extra files), in a `.safetensors` file as the `graph_signature` entry
-    /// of the header's `__metadata__`. Every other
+    /// of the header's `__metadata__`. The metadata of the signature's values goes with it
+    /// (schema 1.1): the program's own, or what --signature's file carries; --no-meta leaves
+    /// it out (schema 1.0). Every other
     /// record, tensor and byte is left as it was; the file is replaced atomically (its mode,
     /// owner and links kept), so it is intact if anything fails. torch.export.load and
     /// safetensors still load it. A signature given with --signature must match the
@@ -239,12 +249,18 @@ enum Command {
         /// Write the result here instead of replacing ARCHIVE (`-`: standard output).
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
+        /// Embed the signature alone (schema 1.0), without the metadata of its values.
+        #[arg(long)]
+        no_meta: bool,
         /// Replace a read-only file, and embed a --signature that does not match the
         /// program's graph.
         #[arg(long)]
         force: bool,
     },
     /// Write out the signature embedded in an archive by `graphsig embed`.
+    ///
+    /// Writes what was embedded: with the metadata of the signature's values (schema 1.1)
+    /// when the embedded record has it (torch-json carries none).
     ///
     /// Examples:
     ///   graphsig extract model.pt2                     # our JSON on standard output
@@ -376,10 +392,10 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Validate { .. } | Command::Diff { .. } | Command::Map { .. } => {
             unreachable!("handled in main, with their own exit codes")
         }
-        Command::Embed { archive, signature, model, output, force } => {
-            embed(&archive, signature.as_deref(), model.as_deref(), output.as_deref(), force)
+        Command::Embed { archive, signature, model, output, no_meta, force } => {
+            embed(&archive, signature.as_deref(), model.as_deref(), output.as_deref(), no_meta, force)
         }
-        Command::Convert { input, output, from, to, target, lossy, model, force } => {
+        Command::Convert { input, output, from, to, target, lossy, no_meta, model, force } => {
             let to = match to.or_else(|| output_format(&output)) {
                 Some(to) => to,
                 None if output == Path::new("-") => {
@@ -393,7 +409,9 @@ fn run(command: Command) -> Result<(), Failure> {
                     )))
                 }
             };
-            let sig = match from {
+            // Metadata is kept for our formats; torch's JSON has no place for it.
+            let keep_meta = !no_meta && to != Format::TorchJson;
+            let mut doc = match from {
                 Some(from) => {
                     if model.is_some() {
                         return Err(Failure::Msg(
@@ -401,25 +419,32 @@ fn run(command: Command) -> Result<(), Failure> {
                         ));
                     }
                     let bytes = read_all(&input)?;
-                    codec::decode(&bytes, from).map_err(|e| Failure::at(&input, e))?
+                    codec::decode_document(&bytes, from).map_err(|e| Failure::at(&input, e))?
                 }
-                None => load(&input, &ReadOptions::model(model.as_deref()))?.signature,
+                None if keep_meta => load_with_meta(&input, &ReadOptions::model(model.as_deref()))?.to_document(),
+                None => Document::new(load(&input, &ReadOptions::model(model.as_deref()))?.signature),
             };
+            if !keep_meta {
+                doc.meta = None;
+            }
             let bytes = if to == Format::TorchJson {
                 let options = torch_json::WriteOptions { target: target.unwrap_or_default(), lossy };
-                torch_json::encode(&sig, &options)
+                torch_json::encode(&doc.signature, &options)
             } else if target.is_some() || lossy {
                 return Err(Failure::Msg("--target and --lossy apply to --to torch-json".to_owned()));
             } else {
-                codec::encode(&sig, to)
+                codec::encode_document(&doc, to)
             }
             .map_err(|e| format!("{}: {e}", display(&input)))?;
             write_output(&output, &[&input], force, &bytes)
         }
         Command::Extract { archive, model, to, output, force } => {
             let options = ReadOptions { model, source: Source::Embedded };
-            let sig = load(&archive, &options)?.signature;
-            let bytes = codec::encode(&sig, to).map_err(|e| format!("{}: {e}", display(&archive)))?;
+            let mut doc = load(&archive, &options)?.to_document();
+            if to == Format::TorchJson {
+                doc.meta = None;
+            }
+            let bytes = codec::encode_document(&doc, to).map_err(|e| format!("{}: {e}", display(&archive)))?;
             write_output(&output, &[&archive], force, &bytes)
         }
         Command::Stream { input, output, force } => copy_stream(&input, &output, force),
@@ -443,11 +468,15 @@ fn embed(
     signature: Option<&Path>,
     model: Option<&str>,
     output: Option<&Path>,
+    no_meta: bool,
     force: bool,
 ) -> Result<(), Failure> {
-    let target = load(archive, &ReadOptions { model: model.map(str::to_owned), source: Source::Program });
-    let (sig, model) = match (signature, target) {
-        (None, Ok(own)) => (own.signature, own.model),
+    let options = ReadOptions { model: model.map(str::to_owned), source: Source::Program };
+    // The archive's own program, with its metadata when that is what gets embedded.
+    let target =
+        if signature.is_none() && !no_meta { load_with_meta(archive, &options) } else { load(archive, &options) };
+    let (doc, model) = match (signature, target) {
+        (None, Ok(own)) => (own.to_document(), own.model),
         (None, Err(failure)) => match failure.error() {
             Some(Error::Unrecognized { .. }) if input::is_safetensors(archive) => {
                 return Err(Failure::Msg(format!(
@@ -458,11 +487,15 @@ fn embed(
             _ => return Err(failure),
         },
         (Some(source), target) => {
-            let sig = load(source, &ReadOptions::default())?.signature;
+            let doc = if no_meta {
+                Document::new(load(source, &ReadOptions::default())?.signature)
+            } else {
+                load_with_meta(source, &ReadOptions::default())?.to_document()
+            };
             let model = match target {
                 Ok(own) => {
                     if !force {
-                        check_matches_program(&sig, &own.signature).map_err(|why| {
+                        check_matches_program(&doc.signature, &own.signature).map_err(|why| {
                             Failure::Msg(format!(
                                 "{}: does not match the program in {}: {why}; embed it anyway with --force",
                                 display(source),
@@ -476,10 +509,14 @@ fn embed(
                 Err(_) if input::is_safetensors(archive) => None,
                 Err(failure) => return Err(failure),
             };
-            (sig, model)
+            (doc, model)
         }
     };
-    let payload = codec::encode(&sig, Format::Json).map_err(|e| e.to_string())?;
+    let mut doc = doc;
+    if no_meta {
+        doc.meta = None;
+    }
+    let payload = codec::encode_document(&doc, Format::Json).map_err(|e| e.to_string())?;
     let output = output.unwrap_or(archive);
     let to_stdout = output == Path::new("-");
     let file = File::open(archive).map_err(|e| io_error(archive, e))?;
@@ -652,8 +689,10 @@ fn copy_stream(input: &Path, output: &Path, force: bool) -> Result<(), Failure> 
     };
     let copy = |w: &mut dyn Write| -> Result<(), Error> {
         let mut writer = FrameWriter::new(w);
-        for sig in FrameReader::new(BufReader::new(reader)) {
-            writer.write(&sig?)?;
+        // Documents, so that a 1.1 frame keeps its metadata.
+        let mut frames = FrameReader::new(BufReader::new(reader));
+        while let Some(doc) = frames.read_next_document()? {
+            writer.write_document(&doc)?;
         }
         writer.flush()
     };

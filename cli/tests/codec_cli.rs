@@ -84,7 +84,7 @@ fn convert_errors_name_the_problem() {
     let out = graphsig(&["convert", "-", "-", "--from", "bincode", "--to", "json"], Some(b"GSBC\x02\x00\x00\x00"));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "graphsig: error: <stdin>: bincode schema version 2.0 is not supported (this build reads 1.x, writes 1.0)\n"
+        "graphsig: error: <stdin>: bincode schema version 2.0 is not supported (this build reads 1.x, writes 1.0 and 1.1)\n"
     );
     let out = graphsig(&["convert", "-", "-", "--from", "yaml", "--to", "json"], Some(b""));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -99,4 +99,45 @@ fn stream_validates_and_copies_a_framed_stream() {
     let out = graphsig(&["stream", "-", "-"], Some(&[0xff, 0xff, 0xff, 0xff, 0x0f]));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("frames[0]: frame length 4294967295 exceeds the limit"));
+}
+
+/// Schema 1.1: convert carries a program's metadata into every format (1.1), `--no-meta`
+/// writes the 1.0 bytes of the signature alone, a 1.1 document keeps its metadata through
+/// convert (files and pipes), torch-json gets the signature alone; embed puts the program's
+/// metadata in the record and extract gives back what was embedded.
+#[test]
+fn convert_embed_and_extract_carry_the_metadata() {
+    use graph_signature::map::ArchiveMap;
+    let archive = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/tinynet.pt2");
+    let map = ArchiveMap::open(archive, None).unwrap();
+    let sig = graph_signature::read_path(archive).unwrap();
+    let doc = codec::Document::with_meta(sig.clone(), map.signature_meta());
+    assert!(doc.meta.as_ref().unwrap().inputs.iter().any(Option::is_some));
+    for (ext, format) in EXTENSIONS {
+        let out = scratch(&format!("meta.{ext}"));
+        ok(graphsig(&["convert", archive, out.to_str().unwrap()], None));
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(bytes, codec::encode_document(&doc, format).unwrap(), "{format}");
+        let bare = ok(graphsig(&["convert", archive, "-", "--to", format.name(), "--no-meta"], None));
+        assert_eq!(bare, codec::encode(&sig, format).unwrap(), "{format} --no-meta");
+        // A 1.1 document through a pipe, into every other format.
+        for (_, to) in EXTENSIONS {
+            let back = ok(graphsig(&["convert", "-", "-", "--to", to.name()], Some(&bytes)));
+            assert_eq!(codec::decode_document(&back, to).unwrap(), codec::decode_document(&bytes, format).unwrap());
+        }
+    }
+    let torch = ok(graphsig(&["convert", archive, "-", "--to", "torch-json"], None));
+    assert_eq!(torch, codec::encode(&sig, Format::TorchJson).unwrap());
+
+    let embedded = scratch("meta-embedded.pt2");
+    ok(graphsig(&["embed", archive, "-o", embedded.to_str().unwrap()], None));
+    let extracted = ok(graphsig(&["extract", embedded.to_str().unwrap(), "--to", "proto"], None));
+    assert_eq!(codec::decode_document(&extracted, Format::Proto).unwrap(), doc);
+    // An embedded 1.1 record converts with its metadata too.
+    let converted = ok(graphsig(&["convert", embedded.to_str().unwrap(), "-", "--to", "json"], None));
+    assert_eq!(codec::decode_document(&converted, Format::Json).unwrap(), doc);
+    let bare = scratch("meta-bare.pt2");
+    ok(graphsig(&["embed", archive, "--no-meta", "-o", bare.to_str().unwrap()], None));
+    let extracted = ok(graphsig(&["extract", bare.to_str().unwrap(), "--to", "proto"], None));
+    assert_eq!(extracted, codec::encode(&sig, Format::Proto).unwrap());
 }

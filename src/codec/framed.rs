@@ -23,7 +23,7 @@
 
 use std::io::{self, Read, Write};
 
-use super::proto;
+use super::{proto, Document};
 use crate::model::ExportGraphSignature;
 use crate::Error;
 
@@ -47,13 +47,23 @@ impl<W: Write> FrameWriter<W> {
         Self { inner }
     }
 
-    /// Writes one frame.
+    /// Writes one frame: `sig` alone, at schema 1.0.
     pub fn write(&mut self, sig: &ExportGraphSignature) -> Result<(), Error> {
-        let body = proto::encode(sig);
+        self.write_frame(&proto::encode(sig))
+    }
+
+    /// Writes one frame: a document at the lowest version that holds it (1.1 with
+    /// metadata). Metadata its readers would refuse is [`Error::InvalidMeta`], and nothing
+    /// is written.
+    pub fn write_document(&mut self, doc: &Document) -> Result<(), Error> {
+        self.write_frame(&proto::encode_document(doc)?)
+    }
+
+    fn write_frame(&mut self, body: &[u8]) -> Result<(), Error> {
         let mut prefix = [0u8; MAX_VARINT_LEN];
         let n = encode_varint(body.len() as u64, &mut prefix);
         self.inner.write_all(&prefix[..n])?;
-        self.inner.write_all(&body)?;
+        self.inner.write_all(body)?;
         Ok(())
     }
 
@@ -88,9 +98,19 @@ impl<R: Read> FrameReader<R> {
         Self { inner, max_frame, index: 0, failed: false }
     }
 
-    /// Reads the next signature; `Ok(None)` at end of input on a frame boundary. Errors name
-    /// the frame (`frames[2]`).
+    /// Reads the next signature (a 1.1 frame's metadata is parsed, then ignored); `Ok(None)`
+    /// at end of input on a frame boundary. Errors name the frame (`frames[2]`).
     pub fn read_next(&mut self) -> Result<Option<ExportGraphSignature>, Error> {
+        self.next_frame(proto::decode)
+    }
+
+    /// Reads the next document with its metadata (`None` in a 1.0 frame); `Ok(None)` at end
+    /// of input on a frame boundary. Errors name the frame (`frames[2].meta.inputs[0]`).
+    pub fn read_next_document(&mut self) -> Result<Option<Document>, Error> {
+        self.next_frame(proto::decode_document)
+    }
+
+    fn next_frame<T>(&mut self, decode: impl FnOnce(&[u8]) -> Result<T, Error>) -> Result<Option<T>, Error> {
         let at = format!("frames[{}]", self.index);
         let Some(len) = self.read_varint(&at)? else { return Ok(None) };
         if len > self.max_frame {
@@ -110,7 +130,7 @@ impl<R: Read> FrameReader<R> {
                 format!("truncated frame: the length prefix says {len} bytes, the stream ended after {}", body.len()),
             ));
         }
-        let sig = proto::decode(&body).map_err(|e| match e {
+        let decoded = decode(&body).map_err(|e| match e {
             Error::Decode { path, reason, .. } => {
                 let path = if path.is_empty() { at.clone() } else { format!("{at}.{path}") };
                 Error::Decode { format: FORMAT, path, reason }
@@ -118,7 +138,7 @@ impl<R: Read> FrameReader<R> {
             other => other,
         })?;
         self.index += 1;
-        Ok(Some(sig))
+        Ok(Some(decoded))
     }
 
     /// Reads a varint; `None` on end of input before its first byte.

@@ -27,35 +27,38 @@ use serde_json::Value;
 use prost::Message;
 
 use super::proto::{self, pb, pb_lenient};
+use super::Document;
+use crate::model::meta::{Hint, SignatureMeta, SymExpr, SymInt, SymScalar, ValueMeta};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature};
 use crate::Error;
 
 const FORMAT: &str = "json";
 
-/// Encodes `sig` as compact proto3 JSON at the current schema version. Deterministic.
+/// Encodes `sig` as compact proto3 JSON at schema 1.0 (no metadata). Deterministic.
 pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
-    let doc = proto::to_document(sig);
-    let inputs = sig.input_specs().iter().map(|s| &s.arg);
-    let outputs = sig.output_specs().iter().map(|s| &s.arg);
-    let args = inputs.enumerate().map(|(i, a)| ("inputSpecs", i, a));
-    let non_finite: Vec<_> = args
-        .chain(outputs.enumerate().map(|(i, a)| ("outputSpecs", i, a)))
-        .filter_map(|(list, i, arg)| match arg {
-            ArgumentSpec::Constant { value: ConstantValue::Float(f), .. } if !f.is_finite() => Some((list, i, *f)),
-            _ => None,
-        })
-        .collect();
+    to_json(&proto::to_document(sig), sig, None)
+}
+
+/// Encodes a document as compact proto3 JSON at the lowest version that holds it (1.0
+/// without metadata, 1.1 with). Deterministic. Metadata its readers would refuse is
+/// [`Error::InvalidMeta`].
+pub fn encode_document(doc: &Document) -> Result<Vec<u8>, Error> {
+    Ok(to_json(&proto::document_to_pb(doc)?, &doc.signature, doc.meta.as_ref()))
+}
+
+fn to_json(wire: &pb::SignatureDocument, sig: &ExportGraphSignature, meta: Option<&SignatureMeta>) -> Vec<u8> {
+    let non_finite = non_finite_floats(sig, meta);
     if non_finite.is_empty() {
         // Serializing generated types into a Vec cannot fail.
-        return serde_json::to_vec(&doc).unwrap_or_default();
+        return serde_json::to_vec(wire).unwrap_or_default();
     }
     // pbjson 0.9 hands doubles to serde as they are, and serde_json writes non-finite ones as
     // `null`, which proto3 JSON readers refuse; the mapping wants "NaN", "Infinity" and
-    // "-Infinity". So such a document goes through a Value whose non-finite constants are
+    // "-Infinity". So such a document goes through a Value whose non-finite doubles are
     // patched (nothing else in a document is ever null). With serde_json's preserve_order
     // the Value keeps pbjson's member order, so both paths write the same bytes.
-    let mut value = serde_json::to_value(doc).unwrap_or(Value::Null);
-    for (list, i, f) in non_finite {
+    let mut value = serde_json::to_value(wire).unwrap_or(Value::Null);
+    for (pointer, f) in non_finite {
         let text = if f.is_nan() {
             "NaN"
         } else if f > 0.0 {
@@ -63,9 +66,70 @@ pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
         } else {
             "-Infinity"
         };
-        value["signature"][list][i]["arg"]["constant"]["value"]["asFloat"] = Value::String(text.to_owned());
+        if let Some(slot) = value.pointer_mut(&pointer) {
+            *slot = Value::String(text.to_owned());
+        }
     }
     serde_json::to_vec(&value).unwrap_or_default()
+}
+
+/// The JSON pointer (`/signature/inputSpecs/3/arg/constant/value/asFloat`) of every
+/// non-finite double the document's JSON holds, with its value.
+fn non_finite_floats(sig: &ExportGraphSignature, meta: Option<&SignatureMeta>) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    let args = sig.input_specs().iter().map(|s| ("inputSpecs", &s.arg)).enumerate();
+    let outs = sig.output_specs().iter().map(|s| ("outputSpecs", &s.arg)).enumerate();
+    for (i, (list, arg)) in args.chain(outs) {
+        if let ArgumentSpec::Constant { value: ConstantValue::Float(f), .. } = arg {
+            if !f.is_finite() {
+                out.push((format!("/signature/{list}/{i}/arg/constant/value/asFloat"), *f));
+            }
+        }
+    }
+    let Some(meta) = meta else { return out };
+    let mut push = |pointer: String, f: f64| {
+        if !f.is_finite() {
+            out.push((pointer, f));
+        }
+    };
+    let expr = |at: &str, e: &SymExpr, push: &mut dyn FnMut(String, f64)| {
+        if let Some(Hint::Float(f)) = e.hint {
+            push(format!("{at}/asExpr/hint/asFloat"), f);
+        }
+    };
+    let sym_int = |at: &str, v: &SymInt, push: &mut dyn FnMut(String, f64)| {
+        if let SymInt::Expr(e) = v {
+            expr(at, e, push);
+        }
+    };
+    let scalar = |at: &str, v: &SymScalar, push: &mut dyn FnMut(String, f64)| match v {
+        SymScalar::Known(Hint::Float(f)) => push(format!("{at}/asFloat"), *f),
+        SymScalar::Expr(e) => expr(at, e, push),
+        SymScalar::Known(_) => {}
+    };
+    for (list, entries) in [("inputs", &meta.inputs), ("outputs", &meta.outputs)] {
+        for (i, entry) in entries.iter().enumerate() {
+            let at = format!("/meta/{list}/{i}");
+            match entry {
+                Some(ValueMeta::Tensor(t)) => {
+                    for (name, dims) in [("sizes", &t.sizes), ("strides", &t.strides)] {
+                        for (j, d) in dims.iter().enumerate() {
+                            sym_int(&format!("{at}/tensor/{name}/{j}"), d, &mut push);
+                        }
+                    }
+                    sym_int(&format!("{at}/tensor/storageOffset"), &t.storage_offset, &mut push);
+                }
+                Some(ValueMeta::SymInt { value }) => sym_int(&format!("{at}/symInt/value"), value, &mut push),
+                Some(ValueMeta::SymFloat { value }) => scalar(&format!("{at}/symFloat/value"), value, &mut push),
+                Some(ValueMeta::SymBool { value }) => scalar(&format!("{at}/symBool/value"), value, &mut push),
+                Some(ValueMeta::Constant { value: ConstantValue::Float(f) }) => {
+                    push(format!("{at}/constant/value/asFloat"), *f);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// Decodes proto3 JSON of a `SignatureDocument`. Field names may be lowerCamelCase or the
@@ -75,6 +139,24 @@ pub fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
 /// declares a newer minor version of our major: then they are that minor's additions, and
 /// they are skipped as protobuf skips them (docs/formats.md).
 pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
+    proto::from_document(parse(bytes)?, FORMAT)
+}
+
+/// Decodes proto3 JSON of a `SignatureDocument` with its metadata (`None` in a 1.0
+/// document), as [`decode`] reads it. Bad metadata is [`Error::Decode`] naming its path.
+pub fn decode_document(bytes: &[u8]) -> Result<Document, Error> {
+    let doc = parse(bytes)?;
+    let meta = doc.meta.as_ref();
+    let (inputs, outputs) = doc.signature.as_ref().map_or((0, 0), |s| (s.input_specs.len(), s.output_specs.len()));
+    if let Some(meta) = meta {
+        super::meta::check_entry_count(FORMAT, "meta.inputs", meta.inputs.len(), inputs, "input")?;
+        super::meta::check_entry_count(FORMAT, "meta.outputs", meta.outputs.len(), outputs, "output")?;
+    }
+    proto::document_from_pb(doc, FORMAT)
+}
+
+/// The wire document of proto3 JSON text.
+fn parse(bytes: &[u8]) -> Result<pb::SignatureDocument, Error> {
     let error = |e: serde_path_to_error::Error<serde_json::Error>| {
         Error::decode(FORMAT, proto_path(&e.path().to_string()), e.into_inner().to_string())
     };
@@ -93,7 +175,7 @@ pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
         }
         Err(e) => return Err(error(e)),
     };
-    proto::from_document(doc, FORMAT)
+    Ok(doc)
 }
 
 /// Whether the document's `schemaVersion` is of our major and a newer minor.

@@ -4,6 +4,10 @@
 //! [`Format`] names every format, [`encode`] and [`decode`] dispatch on it, and
 //! [`Format::detect`] recognises bytes by content. See `docs/formats.md`.
 //!
+//! Since schema 1.1 a document may also carry the metadata of the signature's values
+//! ([`Document`], [`encode_document`], [`decode_document`]); [`encode`] and [`decode`]
+//! work on the signature alone, as before.
+//!
 //! ```
 //! use graph_signature::codec::{self, Format};
 //! use graph_signature::{ExportGraphSignature, InputSpec};
@@ -20,13 +24,16 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use crate::model::meta::SignatureMeta;
 use crate::model::ExportGraphSignature;
+use crate::version::SchemaVersion;
 use crate::Error;
 
 pub mod bincode;
 pub mod fbs;
 pub mod framed;
 pub mod json;
+mod meta;
 pub mod proto;
 pub mod torch_json;
 
@@ -35,6 +42,11 @@ pub mod torch_json;
 /// [`Error::Limit`] before any spec is built, so a small document of empty specs cannot
 /// take gigabytes to decode.
 pub const MAX_SPECS: u64 = 4_000_000;
+
+/// The most sizes, strides and range constraints (together) a document's metadata may hold
+/// (schema 1.1): four sizes and four strides for each of two million tensors. A document
+/// declaring more is [`Error::Limit`] (protobuf: before any is built).
+pub const MAX_META_VALUES: u64 = 16_000_000;
 
 /// Refuses a spec count over [`MAX_SPECS`].
 pub(crate) fn check_spec_count(format: &'static str, specs: u64) -> Result<(), Error> {
@@ -227,7 +239,106 @@ impl FromStr for Format {
     }
 }
 
-/// Encodes `sig` in `format` at the current schema version. [`Format::TorchJson`] is
+/// What one document of our formats holds: a signature and, since schema 1.1, what torch
+/// recorded about its values.
+///
+/// ```
+/// use graph_signature::codec::{self, Document, Format};
+/// use graph_signature::model::meta::{Device, Dtype, Layout, SignatureMeta, SymExpr, SymInt, TensorMeta, ValueMeta};
+/// use graph_signature::{ArgumentSpec, ExportGraphSignature, InputSpec};
+/// let sig = ExportGraphSignature::new(vec![InputSpec::user_input(ArgumentSpec::tensor("x"))], vec![])?;
+/// let x = TensorMeta {
+///     dtype: Dtype::Float32,
+///     sizes: vec![SymInt::Expr(SymExpr::new("s0", Some(graph_signature::model::meta::Hint::Int(8)))), SymInt::Int(3)],
+///     strides: vec![SymInt::Int(3), SymInt::Int(1)],
+///     storage_offset: SymInt::Int(0),
+///     device: Device { kind: "cpu".into(), index: None },
+///     layout: Layout::Strided,
+///     requires_grad: false,
+/// };
+/// let meta = SignatureMeta { inputs: vec![Some(ValueMeta::Tensor(x))], ..SignatureMeta::default() };
+/// let doc = Document::with_meta(sig, meta);
+/// assert_eq!(doc.schema_version().to_string(), "1.1");
+/// for format in Format::WRITABLE {
+///     let bytes = codec::encode_document(&doc, *format)?;
+///     assert_eq!(codec::decode_document(&bytes, *format)?, doc);
+///     // A reader of the signature alone ignores the metadata.
+///     assert_eq!(codec::decode(&bytes, *format)?, doc.signature);
+/// }
+/// # Ok::<(), graph_signature::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    /// The signature.
+    pub signature: ExportGraphSignature,
+    /// The metadata of the signature's values, aligned with its specs: schema 1.1. `None`
+    /// writes the document at 1.0, exactly as [`encode`] writes the signature.
+    pub meta: Option<SignatureMeta>,
+}
+
+impl Document {
+    /// A document of the signature alone (written at 1.0).
+    pub fn new(signature: ExportGraphSignature) -> Self {
+        Self { signature, meta: None }
+    }
+
+    /// A document with metadata (written at 1.1).
+    pub fn with_meta(signature: ExportGraphSignature, meta: SignatureMeta) -> Self {
+        Self { signature, meta: Some(meta) }
+    }
+
+    /// The version a writer writes this document at: the lowest that holds it, 1.0 without
+    /// metadata and 1.1 with it.
+    pub fn schema_version(&self) -> SchemaVersion {
+        if self.meta.is_some() {
+            SchemaVersion::V1_1
+        } else {
+            SchemaVersion::V1_0
+        }
+    }
+}
+
+impl From<ExportGraphSignature> for Document {
+    fn from(signature: ExportGraphSignature) -> Self {
+        Self::new(signature)
+    }
+}
+
+/// Encodes a document in one of our formats at the lowest version that holds it (see
+/// [`Document::schema_version`]); a document without metadata gives the bytes of
+/// [`encode`]. Metadata the readers would refuse (a list longer than the specs, a malformed
+/// expression) is [`Error::InvalidMeta`]; [`Format::TorchJson`] has no place for metadata
+/// and refuses a document that has some (encode `doc.signature` alone).
+pub fn encode_document(doc: &Document, format: Format) -> Result<Vec<u8>, Error> {
+    let Some(meta) = &doc.meta else { return encode(&doc.signature, format) };
+    meta::check_for_writing(&doc.signature, meta)?;
+    match format {
+        Format::Json => json::encode_document(doc),
+        Format::Proto => proto::encode_document(doc),
+        Format::Fbs => fbs::encode_document(doc),
+        Format::Bincode => bincode::encode_document(doc),
+        Format::TorchJson => Err(Error::InvalidMeta {
+            path: "meta".to_owned(),
+            reason: "torch-json has no place for metadata (encode the signature alone)".to_owned(),
+        }),
+    }
+}
+
+/// Decodes a document of one of our formats with its metadata, if it has some (a 1.0
+/// document has none). Bad metadata is [`Error::Decode`] naming its path (`meta.inputs[2]`).
+/// [`Format::TorchJson`] gives the signature alone.
+pub fn decode_document(bytes: &[u8], format: Format) -> Result<Document, Error> {
+    match format {
+        Format::Json => json::decode_document(bytes),
+        Format::Proto => proto::decode_document(bytes),
+        Format::Fbs => fbs::decode_document(bytes),
+        Format::Bincode => bincode::decode_document(bytes),
+        Format::TorchJson => Ok(Document::new(torch_json::decode(bytes)?.signature)),
+    }
+}
+
+/// Encodes `sig` in `format`, at schema 1.0 (a signature without metadata; see
+/// [`encode_document`]). [`Format::TorchJson`] is
 /// written for torch 2.12 to 2.15 (schema 8.20) and refuses what torch would read back
 /// changed; [`torch_json::encode`] takes other targets and a lossy mode.
 pub fn encode(sig: &ExportGraphSignature, format: Format) -> Result<Vec<u8>, Error> {
@@ -240,7 +351,8 @@ pub fn encode(sig: &ExportGraphSignature, format: Format) -> Result<Vec<u8>, Err
     }
 }
 
-/// Decodes `bytes` of `format` into a validated signature.
+/// Decodes `bytes` of `format` into a validated signature; the metadata of a 1.1 document
+/// is parsed but ignored (see [`decode_document`]).
 pub fn decode(bytes: &[u8], format: Format) -> Result<ExportGraphSignature, Error> {
     match format {
         Format::Json => json::decode(bytes),

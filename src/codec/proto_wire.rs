@@ -318,56 +318,105 @@ fn skip(wire: &mut Wire<'_>, wire_type: u8) -> Option<()> {
 /// How many input and output specs a `SignatureDocument` holds, counted without decoding
 /// them, over every `signature` field (protobuf merges repeated ones) as far as the bytes
 /// parse: checked against the limit before any decoder builds them.
-pub(super) fn count_specs(bytes: &[u8]) -> u64 {
-    let mut count = 0u64;
-    let mut doc = Wire { buf: bytes };
-    while let Ok(Some((number, wire_type))) = doc.tag() {
-        if (number, wire_type) != (20, LEN) {
-            if skip(&mut doc, wire_type).is_none() {
-                break;
+pub(super) fn count_specs(bytes: &[u8]) -> (u64, u64) {
+    let (mut inputs, mut outputs) = (0u64, 0u64);
+    for body in fields(bytes, 20) {
+        for (number, _) in fields_any(body) {
+            match number {
+                10 => inputs += 1,
+                20 => outputs += 1,
+                _ => {}
             }
-            continue;
         }
-        let Some(body) = doc.bytes() else { break };
-        let mut sig = Wire { buf: body };
-        while let Ok(Some((number, wire_type))) = sig.tag() {
-            if wire_type == LEN && (number == 10 || number == 20) {
-                count += 1;
-            }
-            if skip(&mut sig, wire_type).is_none() {
-                break;
+    }
+    (inputs, outputs)
+}
+
+/// What a document's metadata (field 30, schema 1.1) holds, counted on the wire before
+/// anything is built: entries per list, and sizes, strides and range constraints together.
+#[derive(Default)]
+pub(super) struct MetaCount {
+    pub(super) inputs: usize,
+    pub(super) outputs: usize,
+    pub(super) values: u64,
+}
+
+/// Counts the metadata over every `meta` field (protobuf merges repeated ones), as far as
+/// the bytes parse; a count may only be too high (an entry given twice), never too low.
+pub(super) fn count_meta(bytes: &[u8]) -> MetaCount {
+    let mut count = MetaCount::default();
+    for meta in fields(bytes, 30) {
+        for (number, body) in fields_any(meta) {
+            match number {
+                10 | 20 => {
+                    if number == 10 {
+                        count.inputs += 1;
+                    } else {
+                        count.outputs += 1;
+                    }
+                    // ValueMeta.tensor = 20 -> TensorMeta.sizes = 20, strides = 30.
+                    for tensor in fields(body, 20) {
+                        for (dim, _) in fields_any(tensor) {
+                            if dim == 20 || dim == 30 {
+                                count.values += 1;
+                            }
+                        }
+                    }
+                }
+                30 => count.values += 1,
+                _ => {}
             }
         }
     }
     count
 }
 
-/// The signature of a `SignatureDocument`, or `None` when the prost path must decide.
-pub(super) fn decode(bytes: &[u8]) -> Option<ExportGraphSignature> {
-    let (mut v, mut sig) = (None, None);
+/// The length-delimited fields of a message, as (number, body), as far as the bytes parse.
+fn fields_any(buf: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    let mut wire = Wire { buf };
+    std::iter::from_fn(move || loop {
+        let (number, wire_type) = wire.tag().ok()??;
+        if wire_type == LEN {
+            return Some((number, wire.bytes()?));
+        }
+        skip(&mut wire, wire_type)?;
+    })
+}
+
+/// The bodies of the length-delimited field `number` of a message.
+fn fields(buf: &[u8], number: u32) -> impl Iterator<Item = &[u8]> {
+    fields_any(buf).filter_map(move |(n, body)| (n == number).then_some(body))
+}
+
+/// The signature of a `SignatureDocument` and the bytes of its metadata (field 30, not
+/// decoded), or `None` when the prost path must decide.
+pub(super) fn decode(bytes: &[u8]) -> Option<(ExportGraphSignature, Option<&[u8]>)> {
+    let (mut v, mut sig, mut meta) = (None, None, None);
     each_field(bytes, |w, n, t| {
         match (n, t) {
             (10, LEN) => v = Some(version(w.bytes()?)?),
             (20, LEN) => sig = Some(w.bytes()?),
+            (30, LEN) => meta = Some(w.bytes()?),
             _ => return None,
         }
         Some(())
     })?;
     // The version is checked before the signature is read, as the prost path does.
     v?.check("proto").ok()?;
-    signature(sig?)
+    Some((signature(sig?)?, meta))
 }
 
-/// Writes `sig` as a `SignatureDocument`, byte for byte what prost writes for
-/// [`super::to_document`] (fields in number order, proto3 defaults omitted, `optional` and
-/// oneof members always written), without building the `pb` messages and cloning every
-/// string first.
-pub(super) fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
-    let v = SchemaVersion::CURRENT;
+/// Writes `sig` as a `SignatureDocument` at version `v`, then `meta` (the encoded
+/// `SignatureMeta`) as field 30: byte for byte what prost writes for
+/// [`super::document_to_pb`] (fields in number order, proto3 defaults omitted, `optional`
+/// and oneof members always written), without building the `pb` messages of the signature
+/// and cloning every string first.
+pub(super) fn encode(sig: &ExportGraphSignature, v: SchemaVersion, meta: Option<&[u8]>) -> Vec<u8> {
     let version_len = implicit_varint_len(10, u64::from(v.major)) + implicit_varint_len(20, u64::from(v.minor));
     let sig_len: usize = sig.input_specs().iter().map(|s| field_len(10, input_len(s))).sum::<usize>()
         + sig.output_specs().iter().map(|s| field_len(20, output_len(s))).sum::<usize>();
-    let total = field_len(10, version_len) + field_len(20, sig_len);
+    let meta_len = meta.map_or(0, |m| field_len(30, m.len()));
+    let total = field_len(10, version_len) + field_len(20, sig_len) + meta_len;
     let mut out = Vec::with_capacity(total);
     put_header(&mut out, 10, version_len);
     put_implicit_varint(&mut out, 10, u64::from(v.major));
@@ -392,6 +441,9 @@ pub(super) fn encode(sig: &ExportGraphSignature) -> Vec<u8> {
         if let Some(t) = &spec.target {
             put_bytes(&mut out, 30, t.as_bytes());
         }
+    }
+    if let Some(m) = meta {
+        put_bytes(&mut out, 30, m);
     }
     debug_assert_eq!(out.len(), total);
     out
@@ -544,6 +596,7 @@ mod tests {
     use prost::Message;
 
     use super::super::{decode_with_prost, pb, to_document};
+    use crate::version::SchemaVersion;
     use crate::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputSpec, OutputKind, OutputSpec};
 
     fn every_kind() -> ExportGraphSignature {
@@ -586,8 +639,9 @@ mod tests {
         inputs.push(super::super::encode(&ExportGraphSignature::empty()));
         assert!(inputs.len() >= 3);
         for bytes in inputs {
-            let fast = super::decode(&bytes).expect("canonical bytes take the fast path");
-            assert_eq!(fast, decode_with_prost(&bytes).unwrap());
+            let (fast, meta) = super::decode(&bytes).expect("canonical bytes take the fast path");
+            assert!(meta.is_none());
+            assert_eq!(fast, decode_with_prost(&bytes).unwrap().signature);
         }
     }
 
@@ -598,7 +652,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "pb"))
-            .map(|p| decode_with_prost(&std::fs::read(p).unwrap()).unwrap())
+            .map(|p| decode_with_prost(&std::fs::read(p).unwrap()).unwrap().signature)
             .collect();
         let mut edge = every_kind().into_parts();
         edge.0.push(InputSpec::user_input(ArgumentSpec::constant("", ConstantValue::Int(i64::MIN))));
@@ -611,7 +665,7 @@ mod tests {
         sigs.push(every_kind());
         sigs.push(ExportGraphSignature::empty());
         for sig in sigs {
-            assert_eq!(super::encode(&sig), to_document(&sig).encode_to_vec(), "{sig:?}");
+            assert_eq!(super::encode(&sig, SchemaVersion::V1_0, None), to_document(&sig).encode_to_vec(), "{sig:?}");
         }
     }
 

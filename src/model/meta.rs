@@ -178,6 +178,20 @@ impl Layout {
         }
     }
 
+    /// The schema's number (`Strided` is 7).
+    pub fn schema_value(self) -> i64 {
+        match self {
+            Layout::SparseCoo => 1,
+            Layout::SparseCsr => 2,
+            Layout::SparseCsc => 3,
+            Layout::SparseBsr => 4,
+            Layout::SparseBsc => 5,
+            Layout::Mkldnn => 6,
+            Layout::Strided => 7,
+            Layout::Unknown(v) => v,
+        }
+    }
+
     /// torch's name, e.g. `torch.strided`.
     pub fn torch_name(self) -> String {
         match self {
@@ -223,8 +237,10 @@ impl Serialize for Device {
     }
 }
 
-/// The value a symbol had when the program was traced.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// The value a symbol had when the program was traced. Floats compare bit for bit, as in
+/// [`ConstantValue`] (a NaN equals the same NaN, `-0.0` differs from `0.0`), so that a value
+/// carried through a format compares equal to what was written.
+#[derive(Clone, Copy, Debug, Serialize)]
 #[serde(untagged)]
 pub enum Hint {
     /// An integer.
@@ -233,6 +249,17 @@ pub enum Hint {
     Float(f64),
     /// A bool.
     Bool(bool),
+}
+
+impl PartialEq for Hint {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Hint::Int(a), Hint::Int(b)) => a == b,
+            (Hint::Float(a), Hint::Float(b)) => a.to_bits() == b.to_bits(),
+            (Hint::Bool(a), Hint::Bool(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// A symbolic expression as torch wrote it, with a short form and the traced value.
@@ -477,6 +504,9 @@ mod tests {
             }
         }
         assert_eq!(Dtype::from_schema(99), Dtype::Unknown(99));
+        for n in -1..=9 {
+            assert_eq!(Layout::from_schema(n).schema_value(), n);
+        }
         assert_eq!(Dtype::Unknown(99).torch_name(), "unknown(99)");
     }
 }

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 use flatbuffers::{FlatBufferBuilder, ForwardsUOffset, Vector, VerifierOptions, WIPOffset};
 
-use super::FieldPath as Path;
+use super::{Document, FieldPath as Path};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 use crate::version::SchemaVersion;
 use crate::Error;
@@ -53,6 +53,29 @@ mod generated;
 /// The generated types (`graph_signature.v1` namespace).
 pub use generated::graph_signature::v_1 as fb;
 
+/// The `ConstantValue` union of a `ConstantArgument` or `ConstantMeta` table (both have the
+/// same generated accessors), as the model's value; returns the error from the caller.
+macro_rules! constant {
+    ($c:expr, $path:expr) => {{
+        let c = $c;
+        let path: Path<'_> = $path;
+        let empty = || Error::decode(FORMAT, path, "no value set (union value is empty)");
+        match c.value_type() {
+            fb::ConstantValue::NoneValue => c.value_as_none_value().map(|_| ConstantValue::None).ok_or_else(empty)?,
+            fb::ConstantValue::IntValue => ConstantValue::Int(c.value_as_int_value().ok_or_else(empty)?.value()),
+            fb::ConstantValue::FloatValue => ConstantValue::Float(c.value_as_float_value().ok_or_else(empty)?.value()),
+            fb::ConstantValue::BoolValue => ConstantValue::Bool(c.value_as_bool_value().ok_or_else(empty)?.value()),
+            fb::ConstantValue::StringValue => ConstantValue::String(
+                c.value_as_string_value().ok_or_else(empty)?.value().unwrap_or_default().to_owned(),
+            ),
+            fb::ConstantValue::NONE => return Err(empty()),
+            other => return Err(unknown(path, "ConstantValue", other.0)),
+        }
+    }};
+}
+
+mod meta;
+
 const FORMAT: &str = "fbs";
 
 /// The file identifier at bytes 4..8 of every buffer.
@@ -66,6 +89,15 @@ pub const MAX_BUFFER: usize = 256 << 20;
 /// size, capped at [`MAX_BUFFER`].
 pub fn verifier_options() -> VerifierOptions {
     VerifierOptions { max_apparent_size: MAX_BUFFER, ..VerifierOptions::default() }
+}
+
+/// The verifier's limits for a buffer of `len` bytes: [`verifier_options`], with a table
+/// limit of a quarter of the buffer when that is more than the default million. A table
+/// takes at least 4 bytes, so an honest buffer never reaches it, while each size of each
+/// tensor of a 1.1 buffer's metadata is a table of its own.
+fn verifier_options_for(len: usize) -> VerifierOptions {
+    let options = verifier_options();
+    VerifierOptions { max_tables: options.max_tables.max(len / 4), ..options }
 }
 
 /// An upper bound of the encoded size: every string at most twice (in its spec and as an
@@ -87,16 +119,31 @@ fn size_bound(sig: &ExportGraphSignature) -> u64 {
     inputs + outputs + 1024
 }
 
-/// Encodes `sig` as a finished, identified FlatBuffer at the current schema version.
+/// Encodes `sig` as a finished, identified FlatBuffer at schema 1.0 (no metadata).
 /// Deterministic. A signature whose buffer could exceed [`MAX_BUFFER`] (which no reader
 /// of ours would accept, and past 2 GiB no FlatBuffer can hold) is [`Error::TooLarge`].
 pub fn encode(sig: &ExportGraphSignature) -> Result<Vec<u8>, Error> {
-    let bound = size_bound(sig);
+    encode_with(sig, None)
+}
+
+/// Encodes a document at the lowest version that holds it (1.0 without metadata: the bytes
+/// of [`encode`]; 1.1 with `GraphSignature.meta`). Metadata its readers would refuse is
+/// [`Error::InvalidMeta`]; a buffer that could exceed [`MAX_BUFFER`], [`Error::TooLarge`].
+pub fn encode_document(doc: &Document) -> Result<Vec<u8>, Error> {
+    if let Some(meta) = &doc.meta {
+        crate::codec::meta::check_for_writing(&doc.signature, meta)?;
+    }
+    encode_with(&doc.signature, doc.meta.as_ref())
+}
+
+fn encode_with(sig: &ExportGraphSignature, meta: Option<&crate::model::meta::SignatureMeta>) -> Result<Vec<u8>, Error> {
+    let (n_in, n_out) = (sig.input_specs().len(), sig.output_specs().len());
+    let bound = size_bound(sig) + meta.map_or(0, |m| meta::size_bound(m, n_in, n_out));
     if bound > MAX_BUFFER as u64 {
         return Err(Error::TooLarge { format: FORMAT, size: bound, limit: MAX_BUFFER as u64 });
     }
     let mut fbb = FlatBufferBuilder::with_capacity(256);
-    let v = SchemaVersion::CURRENT;
+    let v = if meta.is_some() { SchemaVersion::V1_1 } else { SchemaVersion::V1_0 };
     let version = fb::SchemaVersion::create(&mut fbb, &fb::SchemaVersionArgs { major: v.major, minor: v.minor });
     let inputs: Vec<_> = sig.input_specs().iter().map(|s| input_to_fb(&mut fbb, s)).collect();
     let inputs = fbb.create_vector(&inputs);
@@ -106,6 +153,7 @@ pub fn encode(sig: &ExportGraphSignature) -> Result<Vec<u8>, Error> {
     let inputs_by_name = index_to_fb(&mut fbb, &indexes.inputs_by_name);
     let inputs_by_target = index_to_fb(&mut fbb, &indexes.inputs_by_target);
     let outputs_by_name = index_to_fb(&mut fbb, &indexes.outputs_by_name);
+    let meta = meta.map(|m| meta::to_fb(&mut fbb, m, n_in, n_out));
     let root = fb::GraphSignature::create(
         &mut fbb,
         &fb::GraphSignatureArgs {
@@ -115,6 +163,7 @@ pub fn encode(sig: &ExportGraphSignature) -> Result<Vec<u8>, Error> {
             inputs_by_name: Some(inputs_by_name),
             inputs_by_target: Some(inputs_by_target),
             outputs_by_name: Some(outputs_by_name),
+            meta,
         },
     );
     fb::finish_graph_signature_buffer(&mut fbb, root);
@@ -128,7 +177,7 @@ fn verified_root(bytes: &[u8]) -> Result<fb::GraphSignature<'_>, Error> {
     if bytes.len() < 8 || &bytes[4..8] != IDENTIFIER {
         return Err(Error::decode(FORMAT, "", "not a graph-signature FlatBuffer (no GSIG file identifier)"));
     }
-    let root = fb::root_as_graph_signature_with_opts(&verifier_options(), bytes)
+    let root = fb::root_as_graph_signature_with_opts(&verifier_options_for(bytes.len()), bytes)
         .map_err(|e| Error::decode(FORMAT, "", format!("verifier: {e}")))?;
     let v = root.schema_version();
     SchemaVersion::new(v.major(), v.minor()).check(FORMAT)?;
@@ -136,9 +185,27 @@ fn verified_root(bytes: &[u8]) -> Result<fb::GraphSignature<'_>, Error> {
 }
 
 /// Decodes a FlatBuffer: verifier, identifier, version, every spec, and the indexes checked
-/// against the specs; ends in [`ExportGraphSignature::new`].
+/// against the specs; ends in [`ExportGraphSignature::new`]. The metadata of a 1.1 buffer
+/// is verified but not read (see [`decode_document`]).
 pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
     let root = verified_root(bytes)?;
+    decode_signature(root, &mut TextBudget::for_buffer(bytes.len()))
+}
+
+/// Decodes a FlatBuffer as [`decode`] does, with its metadata (`None` in a 1.0 buffer); the
+/// metadata's strings count against the same text budget as the specs'.
+pub fn decode_document(bytes: &[u8]) -> Result<Document, Error> {
+    let root = verified_root(bytes)?;
+    let mut budget = TextBudget::for_buffer(bytes.len());
+    let signature = decode_signature(root, &mut budget)?;
+    let meta = match root.meta() {
+        None => None,
+        Some(m) => Some(meta::from_fb(m, signature.input_specs().len(), signature.output_specs().len(), &mut budget)?),
+    };
+    Ok(Document { signature, meta })
+}
+
+fn decode_signature(root: fb::GraphSignature<'_>, budget: &mut TextBudget) -> Result<ExportGraphSignature, Error> {
     let top = Path::Root;
     let in_path = Path::Field(&top, "inputs");
     let out_path = Path::Field(&top, "outputs");
@@ -146,7 +213,6 @@ pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
     super::check_spec_count(FORMAT, (fb_inputs.len() + fb_outputs.len()) as u64)?;
     // Tables and strings may be shared between specs: the text decoded is budgeted, so a
     // small buffer cannot decode into gigabytes.
-    let mut budget = TextBudget::for_buffer(bytes.len());
     let mut inputs = Vec::with_capacity(fb_inputs.len());
     for (i, s) in fb_inputs.iter().enumerate() {
         let spec = input_from_fb(s, Path::Index(&in_path, i))?;
@@ -191,7 +257,12 @@ impl TextBudget {
             ArgumentSpec::Constant { value: ConstantValue::String(v), .. } => v.len(),
             _ => 0,
         };
-        self.spent += (arg.name().len() + extra + target.as_deref().map_or(0, str::len)) as u64;
+        self.spend_text(arg.name().len() + extra + target.as_deref().map_or(0, str::len))
+    }
+
+    /// Spends `len` bytes of text (one string of the metadata, say).
+    fn spend_text(&mut self, len: usize) -> Result<(), Error> {
+        self.spent += len as u64;
         if self.spent > self.limit {
             return Err(Error::Limit {
                 what: "the text a fbs buffer decodes into (strings shared between specs count each time)".to_owned(),
@@ -557,16 +628,5 @@ fn unknown(path: Path<'_>, name: &str, value: u8) -> Error {
 }
 
 fn constant(c: fb::ConstantArgument<'_>, path: Path<'_>) -> Result<ConstantValue, Error> {
-    let empty = || Error::decode(FORMAT, path, "no value set (union value is empty)");
-    Ok(match c.value_type() {
-        fb::ConstantValue::NoneValue => c.value_as_none_value().map(|_| ConstantValue::None).ok_or_else(empty)?,
-        fb::ConstantValue::IntValue => ConstantValue::Int(c.value_as_int_value().ok_or_else(empty)?.value()),
-        fb::ConstantValue::FloatValue => ConstantValue::Float(c.value_as_float_value().ok_or_else(empty)?.value()),
-        fb::ConstantValue::BoolValue => ConstantValue::Bool(c.value_as_bool_value().ok_or_else(empty)?.value()),
-        fb::ConstantValue::StringValue => {
-            ConstantValue::String(c.value_as_string_value().ok_or_else(empty)?.value().unwrap_or_default().to_owned())
-        }
-        fb::ConstantValue::NONE => return Err(empty()),
-        other => return Err(unknown(path, "ConstantValue", other.0)),
-    })
+    Ok(constant!(c, path))
 }
