@@ -10,7 +10,7 @@ use crate::signature::{entry, gsig_signature};
 use crate::status::{
     gsig_status, guard, Failure, GSIG_ERR_INVALID_ARGUMENT, GSIG_ERR_OUT_OF_RANGE, GSIG_NOT_FOUND, GSIG_OK,
 };
-use crate::types::{self, gsig_spec, gsig_str, gsig_user_value};
+use crate::types::{self, gsig_argument_type, gsig_input_kind, gsig_output_kind, gsig_spec, gsig_str, gsig_user_value};
 
 /// torch's accessors that are lists of names.
 pub type gsig_string_list = u32;
@@ -384,7 +384,7 @@ pub unsafe extern "C" fn gsig_assertion_dep_token(sig: *const gsig_signature, pr
 ///
 /// `name` is valid for a write of a `gsig_str`.
 #[no_mangle]
-pub unsafe extern "C" fn gsig_input_kind_name(kind: u32, name: *mut gsig_str) -> gsig_status {
+pub unsafe extern "C" fn gsig_input_kind_name(kind: gsig_input_kind, name: *mut gsig_str) -> gsig_status {
     guard(|| {
         // SAFETY: the out-parameter's validity is this function's contract.
         let out = unsafe { Out::new(name, "name")? };
@@ -402,7 +402,7 @@ pub unsafe extern "C" fn gsig_input_kind_name(kind: u32, name: *mut gsig_str) ->
 ///
 /// `name` is valid for a write of a `gsig_str`.
 #[no_mangle]
-pub unsafe extern "C" fn gsig_output_kind_name(kind: u32, name: *mut gsig_str) -> gsig_status {
+pub unsafe extern "C" fn gsig_output_kind_name(kind: gsig_output_kind, name: *mut gsig_str) -> gsig_status {
     guard(|| {
         // SAFETY: the out-parameter's validity is this function's contract.
         let out = unsafe { Out::new(name, "name")? };
@@ -420,12 +420,12 @@ pub unsafe extern "C" fn gsig_output_kind_name(kind: u32, name: *mut gsig_str) -
 ///
 /// `name` is valid for a write of a `gsig_str`.
 #[no_mangle]
-pub unsafe extern "C" fn gsig_argument_type_name(type_: u32, name: *mut gsig_str) -> gsig_status {
+pub unsafe extern "C" fn gsig_argument_type_name(arg_type: gsig_argument_type, name: *mut gsig_str) -> gsig_status {
     guard(|| {
         // SAFETY: the out-parameter's validity is this function's contract.
         let out = unsafe { Out::new(name, "name")? };
-        let t = types::argument_type_from(type_)
-            .ok_or_else(|| Failure::new(GSIG_ERR_INVALID_ARGUMENT, format!("unknown gsig_argument_type {type_}")))?;
+        let t = types::argument_type_from(arg_type)
+            .ok_or_else(|| Failure::new(GSIG_ERR_INVALID_ARGUMENT, format!("unknown gsig_argument_type {arg_type}")))?;
         out.write(gsig_str::of(t.torch_name()));
         Ok(GSIG_OK)
     })

@@ -107,3 +107,8 @@ pub(crate) fn remove(tag: Tag, id: usize) -> Result<bool, Failure> {
         None => Err(invalid(tag, id)),
     }
 }
+
+/// How many handles are live.
+pub(crate) fn live_count() -> usize {
+    registry().live.len()
+}

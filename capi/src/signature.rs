@@ -275,6 +275,25 @@ pub unsafe extern "C" fn gsig_signature_free(sig: *mut gsig_signature) -> gsig_s
     })
 }
 
+/// The number of handles (of every type) open in the process: opened and not yet freed.
+///
+/// A leak check for handles: valgrind and LeakSanitizer see a handle never freed as memory
+/// still reachable (the library's registry holds it), not as a leak, so a program's tests
+/// should check this is back to what it was. Counts every thread's handles.
+///
+/// # Safety
+///
+/// `count` is valid for a write of a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn gsig_live_handle_count(count: *mut usize) -> gsig_status {
+    guard(|| {
+        // SAFETY: the out-parameter's validity is this function's contract.
+        let out = unsafe { Out::new(count, "count")? };
+        out.write(handle::live_count());
+        Ok(GSIG_OK)
+    })
+}
+
 /// What kind of file the signature was read from (`GSIG_FILE_*`), and for a document its
 /// format (`GSIG_FORMAT_*`; 0 for any other kind of file). Either out-parameter may be NULL.
 ///

@@ -108,6 +108,7 @@ pub const GSIG_CONSTANT_STRING: gsig_constant_type = 50;
 
 /// A constant's value: `type` says which member holds it; the others are zero (`string`
 /// is then the empty string).
+/// cbindgen:field-names=[type, boolean, integer, floating, string]
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct gsig_constant {
@@ -140,6 +141,7 @@ impl gsig_constant {
 }
 
 /// A graph input or output argument (torch's `ArgumentSpec`).
+/// cbindgen:field-names=[type, name, class_fqn, constant]
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct gsig_argument {
@@ -221,6 +223,7 @@ pub const GSIG_USER_VALUE_NAME: gsig_user_value_type = 1;
 pub const GSIG_USER_VALUE_CONSTANT: gsig_user_value_type = 2;
 
 /// An entry of torch's `user_inputs` or `user_outputs`: a name, or a constant's value.
+/// cbindgen:field-names=[type, name, constant]
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct gsig_user_value {
