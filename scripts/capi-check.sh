@@ -89,6 +89,11 @@ readelf -d "$work/gsig_check" | grep -q "NEEDED.*\[$soname\]" || die "gsig_check
 if readelf -d "$work/gsig_check_static" | grep -q 'NEEDED.*graph_signature'; then
     die "gsig_check_static loads the shared library"
 fi
+# The example of docs/capi.md, as written there.
+sed -n '/^```c$/,/^```$/p' docs/capi.md | sed '1d;$d' > "$work/which_parameter.c"
+[ -s "$work/which_parameter.c" ] || die "no C example in docs/capi.md"
+# shellcheck disable=SC2086
+"$CC" -std=c99 -Wall -Wextra -Werror -pedantic $cflags "$work/which_parameter.c" $libs $rpath -o "$work/which_parameter"
 check="$work/gsig_check"
 inspect="$work/inspect"
 
@@ -187,6 +192,12 @@ step "C test: misuse and bad input (shared and static library)"
 for f in "${torch[@]}"; do cat "$work/want/$(key "$f").json"; done > "$work/want/static.json"
 same "json (static library), every torch archive" "$work/want/static.json" "$work/got/static.json"
 
+step "docs/capi.md's example"
+got=$("$work/which_parameter" examples/tinynet.pt2 p_proj_weight) || fail "which_parameter failed"
+[ "$got" = "p_proj_weight holds proj.weight" ] || fail "which_parameter printed: $got"
+if "$work/which_parameter" examples/tinynet.pt2 b_steps > /dev/null; then fail "which_parameter found a buffer"; fi
+compared=$((compared + 2))
+
 step "C++ example: prints the signature as graphsig does, then the accessors"
 for f in "${torch[@]}" examples/tinynet.pt2; do
     k=$(key "$f")
@@ -230,6 +241,7 @@ for e in "${!encodings[@]}"; do
     same "valgrind encode ${encodings[$e]}, ${#files[@]} inputs" "$work/want/vg.enc$e" "$work/got/vg.enc$e"
 done
 vg "$work/got/vg.errors" "$check" errors tests/fixtures "$version"
+vg "$work/got/vg.doc" "$work/which_parameter" examples/tinynet.pt2 p_proj_weight
 vg "$work/got/vg.errors_static" "$work/gsig_check_static" errors tests/fixtures "$version"
 for dir in tests/fixtures/archives/torch-*/; do
     f=$(ls "$dir"*.pt2 | head -n1)
