@@ -945,11 +945,8 @@ gsig_status gsig_decode(const uint8_t *data,
 /**
  * Frees a handle. Freeing NULL does nothing and returns `GSIG_OK`; freeing a handle twice,
  * or a value that is not a live handle, returns `GSIG_ERR_INVALID_HANDLE` and changes
- * nothing. Every `gsig_str` borrowed from the handle is invalid afterwards.
- *
- * # Safety
- *
- * None beyond the lifetime rule above: `sig` is only compared with the live handles.
+ * nothing. Every `gsig_str` borrowed from the handle is invalid afterwards. (Any value may
+ * be passed: it is only looked up among the live handles, never dereferenced.)
  */
 gsig_status gsig_signature_free(struct gsig_signature *sig);
 

@@ -262,13 +262,10 @@ pub unsafe extern "C" fn gsig_decode(
 
 /// Frees a handle. Freeing NULL does nothing and returns `GSIG_OK`; freeing a handle twice,
 /// or a value that is not a live handle, returns `GSIG_ERR_INVALID_HANDLE` and changes
-/// nothing. Every `gsig_str` borrowed from the handle is invalid afterwards.
-///
-/// # Safety
-///
-/// None beyond the lifetime rule above: `sig` is only compared with the live handles.
+/// nothing. Every `gsig_str` borrowed from the handle is invalid afterwards. (Any value may
+/// be passed: it is only looked up among the live handles, never dereferenced.)
 #[no_mangle]
-pub unsafe extern "C" fn gsig_signature_free(sig: *mut gsig_signature) -> gsig_status {
+pub extern "C" fn gsig_signature_free(sig: *mut gsig_signature) -> gsig_status {
     guard(|| {
         handle::remove(Tag::Signature, handle_id(sig))?;
         Ok(GSIG_OK)

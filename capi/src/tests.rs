@@ -51,7 +51,7 @@ struct Handle(*mut gsig_signature);
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        let status = unsafe { gsig_signature_free(self.0) };
+        let status = gsig_signature_free(self.0);
         if !std::thread::panicking() {
             expect(status, GSIG_OK);
         }
@@ -629,20 +629,20 @@ fn wrong_handles_are_refused() {
     drop(h);
     expect(unsafe { gsig_input_count(raw, &mut n) }, GSIG_ERR_INVALID_HANDLE);
     assert!(last_error().contains("was freed, or was never issued"), "{}", last_error());
-    expect(unsafe { gsig_signature_free(raw) }, GSIG_ERR_INVALID_HANDLE);
+    expect(gsig_signature_free(raw), GSIG_ERR_INVALID_HANDLE);
     // Never issued: the address of a real object, and numbers near a real handle.
     let local = 0u64;
     let forged: *mut gsig_signature = (&local as *const u64).cast_mut().cast();
     expect(unsafe { gsig_input_count(forged, &mut n) }, GSIG_ERR_INVALID_HANDLE);
     assert!(last_error().contains("not a handle"), "{}", last_error());
-    expect(unsafe { gsig_signature_free(forged) }, GSIG_ERR_INVALID_HANDLE);
+    expect(gsig_signature_free(forged), GSIG_ERR_INVALID_HANDLE);
     let h = open_path(&repo().join("examples/tinynet.pt2"), None).unwrap();
     for delta in [1usize, 16, 1 << 20] {
         let near = std::ptr::without_provenance_mut::<gsig_signature>(h.0.addr().wrapping_add(delta));
         expect(unsafe { gsig_input_count(near, &mut n) }, GSIG_ERR_INVALID_HANDLE);
     }
     // Freeing NULL is allowed, as free(NULL).
-    expect(unsafe { gsig_signature_free(ptr::null_mut()) }, GSIG_OK);
+    expect(gsig_signature_free(ptr::null_mut()), GSIG_OK);
     // The live handle still works after all this.
     expect(unsafe { gsig_input_count(h.0, &mut n) }, GSIG_OK);
     assert_eq!(n, 7);
@@ -805,7 +805,7 @@ fn a_handle_is_read_from_many_threads_and_freed_while_a_call_is_in_flight() {
     // dropped, and the handle is dead for every later call.
     let entry = crate::signature::entry(h.0).unwrap();
     std::thread::scope(|s| {
-        s.spawn(|| expect(unsafe { gsig_signature_free(std::ptr::without_provenance_mut(id)) }, GSIG_OK));
+        s.spawn(|| expect(gsig_signature_free(std::ptr::without_provenance_mut(id)), GSIG_OK));
     });
     assert_eq!(entry.signature, sig);
     let mut n = 0;
