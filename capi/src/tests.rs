@@ -287,6 +287,26 @@ fn every_torch_archive_reads_as_the_library_reads_it() {
 }
 
 #[test]
+fn golden_documents_with_every_kind_and_edge_constants_read_as_the_library_reads_them() {
+    // every_kind has a backward signature (LOSS_OUTPUT, gradients), custom objects, tokens,
+    // symbolic values; constants_and_edge_values has NaN, -0.0, i64 extremes, NUL in strings.
+    for name in ["every_kind", "constants_and_edge_values", "empty", "linear_with_buffer_mutation"] {
+        for ext in ["json", "pb", "gsig", "bincode"] {
+            let path = repo().join(format!("tests/golden/v1.0/{name}.{ext}"));
+            let sig = graph_signature::read_path(&path).unwrap();
+            let h = open_path(&path, None).unwrap();
+            assert_same_as_library(&h, &sig, &path.display().to_string());
+            let (mut present, mut name_out) = (true, gsig_str::empty());
+            expect(unsafe { gsig_signature_model(h.0, &mut present, &mut name_out) }, GSIG_OK);
+            assert!(!present);
+            assert_eq!(name_out.len, 0);
+        }
+    }
+    let every_kind = graph_signature::read_path(repo().join("tests/golden/v1.0/every_kind.json")).unwrap();
+    assert!(every_kind.backward_signature().is_some(), "the golden file lost its loss output");
+}
+
+#[test]
 fn the_legacy_layout_is_told_from_the_new_one() {
     let mut kinds = std::collections::BTreeSet::new();
     for archive in torch_archives() {
