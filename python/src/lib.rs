@@ -9,7 +9,7 @@ use graph_signature::codec;
 use graph_signature::read::{ReadOptions, Source};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyMemoryView};
+use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyTuple};
 
 mod errors;
 mod signature;
@@ -155,8 +155,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ConstantArgument>()?;
     m.add_class::<CustomObjArgument>()?;
     m.add_class::<TokenArgument>()?;
-    let formats: Vec<&str> = codec::Format::ALL.iter().map(|f| f.name()).collect();
-    m.add("FORMATS", formats)?;
+    m.add("FORMATS", PyTuple::new(m.py(), codec::Format::ALL.iter().map(|f| f.name()))?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -17,7 +17,7 @@ use std::path::Path;
 use super::atomic::WriteOptions;
 use super::{pt2, safetensors};
 use crate::codec::{self, Format};
-use crate::read::{ReadOptions, Source};
+use crate::read::{FileKind, ReadOptions, Source};
 use crate::{ArgumentSpec, Error, ExportGraphSignature};
 
 /// How to embed.
@@ -47,6 +47,13 @@ pub fn embed_file(
     let read = ReadOptions { model: options.model.clone(), source: Source::Program };
     let own = read.read_path(archive);
     let safetensors = || is_safetensors(archive);
+    let own = own.and_then(|own| match own.kind {
+        FileKind::Document(_) => Err(Error::Unrecognized {
+            found: "a signature document, not an archive to embed into".to_owned(),
+            accepted: ".pt2 and .safetensors files",
+        }),
+        _ => Ok(own),
+    });
     let (sig, model) = match (signature, own) {
         (None, Ok(own)) => (Cow::Owned(own.signature), own.model),
         (None, Err(Error::Unrecognized { .. })) if safetensors() => {
