@@ -14,6 +14,9 @@ use crate::types::{constant_to_py, ExportBackwardSignature, InputSpec, OutputSpe
 
 type Model = graph_signature::ExportGraphSignature;
 
+/// What `__reduce__` returns: `decode` and its arguments.
+type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyBytes>, &'static str));
+
 /// torch.export's `ExportGraphSignature`: what every graph input and output of an exported
 /// program is. Read one with `graph_signature.load`, `decode` or `from_torch`, or build one
 /// from `InputSpec` and `OutputSpec` lists (the spec rules are checked: a list torch would
@@ -310,7 +313,7 @@ impl ExportGraphSignature {
     }
 
     /// Pickles as its protobuf bytes.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>, &'static str))> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
         let py = slf.py();
         let decode = py.import("graph_signature")?.getattr("decode")?;
         let bytes = slf.get().encode(py, "proto", None, false)?;

@@ -10,7 +10,7 @@ import types
 import pytest
 
 import graph_signature as gs
-from conftest import TORCH_215, read_json, specs
+from support import TORCH_215, read_json, specs
 
 PACKAGE = pathlib.Path(gs.__file__).parent
 

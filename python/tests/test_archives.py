@@ -7,7 +7,7 @@ import stat
 import pytest
 
 import graph_signature as gs
-from conftest import FIXTURES
+from support import FIXTURES
 
 PT2 = FIXTURES / "archives" / "torch-2.15.0"
 

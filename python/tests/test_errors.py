@@ -6,7 +6,7 @@ import errno
 import pytest
 
 import graph_signature as gs
-from conftest import FIXTURES, TORCH_215
+from support import FIXTURES, TORCH_215
 
 
 def test_every_error_derives_from_the_base_and_the_expected_builtin():

@@ -6,7 +6,7 @@ import json
 import pytest
 
 import graph_signature as gs
-from conftest import (
+from support import (
     FIXTURES,
     TORCH_REFUSES,
     assert_accessors_equal,

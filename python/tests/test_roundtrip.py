@@ -5,7 +5,7 @@ import pickle
 import pytest
 
 import graph_signature as gs
-from conftest import FIXTURES, every_fixture_signature, read_json
+from support import FIXTURES, every_fixture_signature, read_json
 
 SIGNATURES = every_fixture_signature()
 OURS = ["json", "proto", "fbs", "bincode"]

@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import graph_signature as gs
-from conftest import FIXTURES, every_fixture_signature, torch_archives
+from support import FIXTURES, every_fixture_signature, torch_archives
 
 
 def test_threads_load_every_archive_concurrently_with_the_same_results():
