@@ -7,7 +7,6 @@ path such as ``"input_specs[3].parameter.arg"`` for a decode error, ``"inputs[3]
 spec), which rule (``Violation.code``, ``reason_code``) and the file (``filename``).
 """
 
-import errno as _errno
 import os as _os
 
 
@@ -148,4 +147,3 @@ __all__ = [
     "NoSignatureError", "UnrepresentableError", "MismatchError", "RefusedWriteError",
     "InternalError", "GraphSignatureOSError",
 ]
-del _errno
