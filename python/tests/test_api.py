@@ -79,9 +79,9 @@ def test_arguments_are_immutable_hashable_values():
         a.name = "y"
     assert repr(gs.ConstantArgument("n", None)) == "ConstantArgument(name='n', value=None)"
     assert repr(gs.CustomObjArgument("o", "__torch__.Foo")) == "CustomObjArgument(name='o', class_fqn='__torch__.Foo')"
-    match gs.TensorArgument("x"):
-        case gs.TensorArgument(name):
-            assert name == "x"
+    # Pattern matching (`case TensorArgument(name)`) reads __match_args__.
+    assert gs.TensorArgument.__match_args__ == ("name",)
+    assert gs.InputSpec.__match_args__ == ("kind", "arg", "target", "persistent")
 
 
 def test_a_signature_is_built_from_specs_and_equals_the_one_read():
