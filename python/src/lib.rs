@@ -1,6 +1,12 @@
 //! `graph_signature._native`: the Python extension over the `graph_signature` library. It
 //! converts arguments and results and nothing more: every byte is read, and every rule
 //! checked, by the library. The public package is `graph_signature` (`graph_signature/`).
+//!
+//! One module per part of the API: `signature` (the signature and its accessors), `types`
+//! (specs, arguments, violations), `errors` (exceptions, panics). The archive map of the
+//! library's `map` module will be one more (`map.rs`, classes over the library's tensor
+//! metadata and payload index, numpy imported lazily inside its array functions as torch
+//! is inside `to_torch`), registered below like the others.
 
 use std::path::{Path, PathBuf};
 
