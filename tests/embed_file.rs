@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use graph_signature::archive::embed::{embed_file, EmbedOptions};
 use graph_signature::read::{ReadOptions, Source};
@@ -20,7 +20,7 @@ fn scratch(test: &str, from: &str) -> PathBuf {
     dst
 }
 
-fn embedded(path: &PathBuf) -> Result<graph_signature::ExportGraphSignature, Error> {
+fn embedded(path: &Path) -> Result<graph_signature::ExportGraphSignature, Error> {
     ReadOptions { model: None, source: Source::Embedded }.read_path(path).map(|l| l.signature)
 }
 
