@@ -103,6 +103,12 @@ pub enum Error {
         /// How to add one.
         hint: &'static str,
     },
+    /// A signature to embed does not name the graph inputs and outputs of the program it
+    /// is embedded for (see [`archive::embed::check_matches_program`](crate::archive::embed::check_matches_program)).
+    Mismatch {
+        /// Where they differ, e.g. `graph inputs[0] is "y", the program's is "x"`.
+        reason: String,
+    },
     /// A write was refused before anything was touched, to keep a user's file.
     Refused {
         /// The file that would have been written.
@@ -153,6 +159,7 @@ impl fmt::Display for Error {
             Self::Unrecognized { found, accepted } => write!(f, "unrecognised input ({found}); expected {accepted}"),
             Self::Model(m) => m.fmt(f),
             Self::NoSignature { kind, hint } => write!(f, "this {kind} carries no embedded signature ({hint})"),
+            Self::Mismatch { reason } => write!(f, "the signature does not match the program's graph: {reason}"),
             Self::Refused { path, reason } => write!(f, "{}: {reason}", path.display()),
             Self::Io { path: Some(p), source } => write!(f, "{}: {source}", p.display()),
             Self::Io { path: None, source } => source.fmt(f),

@@ -14,11 +14,12 @@ mod input;
 mod show;
 
 use graph_signature::archive::atomic::{self, WriteOptions};
+use graph_signature::archive::embed::check_matches_program;
 use graph_signature::archive::{pt2, safetensors};
 use graph_signature::codec::{self, torch_json, Document, Format};
 use graph_signature::map::{ArchiveMap, Profile, Severity};
 use graph_signature::read::{FileKind, ReadOptions, Source};
-use graph_signature::{Error, ExportGraphSignature};
+use graph_signature::Error;
 use input::{display, io_error, load, load_all, load_with_meta, read_all, Failure};
 
 /// The format names `--from` and `--to` take (shell completions offer them).
@@ -495,12 +496,13 @@ fn embed(
             let model = match target {
                 Ok(own) => {
                     if !force {
-                        check_matches_program(&doc.signature, &own.signature).map_err(|why| {
-                            Failure::Msg(format!(
-                                "{}: does not match the program in {}: {why}; embed it anyway with --force",
+                        check_matches_program(&doc.signature, &own.signature).map_err(|e| match e {
+                            Error::Mismatch { reason } => Failure::Msg(format!(
+                                "{}: does not match the program in {}: {reason}; embed it anyway with --force",
                                 display(source),
                                 display(archive)
-                            ))
+                            )),
+                            other => Failure::at(source, other),
                         })?;
                     }
                     own.model
@@ -537,31 +539,6 @@ fn embed(
         }
     };
     result.map_err(|e| Failure::at(if to_stdout { archive } else { output }, e))
-}
-
-/// Whether `sig` names the program's graph inputs and outputs, in order (what its own
-/// signature names: torch names each spec's argument after its graph node).
-fn check_matches_program(sig: &ExportGraphSignature, program: &ExportGraphSignature) -> Result<(), String> {
-    fn names<'s, T>(specs: &'s [T], arg: impl Fn(&'s T) -> &'s graph_signature::ArgumentSpec) -> Vec<&'s str> {
-        specs
-            .iter()
-            .map(arg)
-            .filter(|a| !matches!(a, graph_signature::ArgumentSpec::Constant { .. }))
-            .map(|a| a.name())
-            .collect()
-    }
-    for (what, ours, theirs) in [
-        ("inputs", names(sig.input_specs(), |s| &s.arg), names(program.input_specs(), |s| &s.arg)),
-        ("outputs", names(sig.output_specs(), |s| &s.arg), names(program.output_specs(), |s| &s.arg)),
-    ] {
-        if ours.len() != theirs.len() {
-            return Err(format!("{} graph {what}, the program has {}", ours.len(), theirs.len()));
-        }
-        if let Some(i) = ours.iter().zip(&theirs).position(|(a, b)| a != b) {
-            return Err(format!("graph {what}[{i}] is {:?}, the program's is {:?}", ours[i], theirs[i]));
-        }
-    }
-    Ok(())
 }
 
 /// The format an output file's extension asks for; `.json` is ours (torch's JSON is

@@ -3,6 +3,7 @@
 //! codecs turn their bytes into the model.
 
 pub mod atomic;
+pub mod embed;
 pub mod pt2;
 pub mod safetensors;
 mod zipfile;
