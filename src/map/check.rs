@@ -151,7 +151,7 @@ pub(crate) fn check(map: &ArchiveMap, profile: Profile) -> Vec<Finding> {
             }
             InputKind::CustomObj => {
                 referenced.insert(target);
-                if !map.payloads.object(target).is_some() {
+                if map.payloads.object(target).is_none() {
                     out.push(finding(
                         "map-missing-payload",
                         at,

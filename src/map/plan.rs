@@ -166,6 +166,9 @@ fn is_args_and_kwargs(tree: &TreeSpec) -> bool {
     }
 }
 
+/// Writes a leaf's path (`args[0]`, `[1]['k']`).
+type Render = fn(&[super::pytree::Key]) -> String;
+
 /// A leaf of the positional arguments' treespec (torch 2.1): `args[0]`.
 fn positional_path(path: &[super::pytree::Key]) -> String {
     format!("args{}", keystr(path))
@@ -176,7 +179,7 @@ fn leaf_paths(
     spec: Option<&str>,
     what: &str,
     expected: usize,
-    render: &dyn Fn(&TreeSpec) -> fn(&[super::pytree::Key]) -> String,
+    render: &dyn Fn(&TreeSpec) -> Render,
     fields: &dyn Fn(&str) -> Option<Vec<String>>,
     notes: &mut Vec<String>,
 ) -> Vec<Option<String>> {
