@@ -134,7 +134,10 @@ fn zips_that_are_not_exported_programs_are_named() {
     let aoti = hostile::zip(&[
         hostile::Record::stored("m/archive_format", b"pt2"),
         hostile::Record::stored("m/data/aotinductor/model/model.so", b"x"),
+        hostile::Record::stored("m/data/aotinductor/model/model.cpp", b"x"),
+        hostile::Record::stored("m/data/aotinductor/encoder/encoder.so", b"x"),
     ]);
     let err = graph_signature::read_bytes(&aoti).unwrap_err();
     assert!(err.to_string().contains("an AOTInductor package"), "{err}");
+    assert!(err.to_string().contains("of the models encoder, model:"), "{err}");
 }

@@ -139,7 +139,7 @@ impl<R: Read + Seek> Archive<R> {
             }
             if archive.models.is_empty() {
                 return Err(match kind {
-                    Some(kind) => Error::Unrecognized { found: kind.to_owned(), accepted: ACCEPTED },
+                    Some(kind) => Error::Unrecognized { found: kind, accepted: ACCEPTED },
                     None => Error::decode(
                         FORMAT,
                         format!("{root}/models/"),
@@ -346,7 +346,7 @@ fn layout_of(names: &[&str]) -> Result<Layout, Error> {
             Ok(Layout::Pt2Archive { root })
         }
         result => Err(match zip_kind(names) {
-            Some(kind) => Error::Unrecognized { found: kind.to_owned(), accepted: ACCEPTED },
+            Some(kind) => Error::Unrecognized { found: kind, accepted: ACCEPTED },
             None => match result {
                 Err(e) => e,
                 Ok(root) => Error::decode(
@@ -360,18 +360,31 @@ fn layout_of(names: &[&str]) -> Result<Layout, Error> {
 }
 
 /// What a zip that is not an exported program is, from its record names.
-fn zip_kind(names: &[&str]) -> Option<&'static str> {
+fn zip_kind(names: &[&str]) -> Option<String> {
     let under_root = |suffix: &str| names.iter().any(|n| n.split_once('/').is_some_and(|(_, rest)| rest == suffix));
     let under_root_dir =
         |dir: &str| names.iter().any(|n| n.split_once('/').is_some_and(|(_, rest)| rest.starts_with(dir)));
     if under_root_dir("data/aotinductor/") {
-        Some("an AOTInductor package (torch._inductor.aoti_compile_and_package): compiled code and weights, no signature")
+        // Its models are the folders of data/aotinductor/.
+        let mut models: Vec<&str> = names
+            .iter()
+            .filter_map(|n| n.split_once('/')?.1.strip_prefix("data/aotinductor/")?.split_once('/').map(|(m, _)| m))
+            .collect();
+        models.sort_unstable();
+        models.dedup();
+        let shown: Vec<&str> = models.iter().take(10).copied().collect();
+        let more = if models.len() > 10 { format!(" and {} more", models.len() - 10) } else { String::new() };
+        Some(format!(
+            "an AOTInductor package (torch._inductor.aoti_compile_and_package) of the models {}{more}: compiled \
+             code and weights, no signature",
+            shown.join(", ")
+        ))
     } else if under_root("constants.pkl") && under_root_dir("code/") {
-        Some("a TorchScript archive (torch.jit.save), not an exported program")
+        Some("a TorchScript archive (torch.jit.save), not an exported program".to_owned())
     } else if under_root("data.pkl") {
-        Some("a torch.save checkpoint (a pickle and tensor storages), not an exported program")
+        Some("a torch.save checkpoint (a pickle and tensor storages), not an exported program".to_owned())
     } else if names.is_empty() {
-        Some("an empty zip archive")
+        Some("an empty zip archive".to_owned())
     } else {
         None
     }
