@@ -28,17 +28,7 @@ fn main() {
     write("overlapping-bombs.pt2", hostile::zip(&records));
     write("empty-specs.pb", hostile::proto_of_empty_specs(10_000_000));
     write("shared-names.gsig", hostile::fbs_of_shared_names(20_000, 10_000));
-    let mut header = String::from("{");
-    let mut i = 0;
-    while header.len() < 99_000_000 {
-        header.push_str(&format!("\"t{i}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}},"));
-        i += 1;
-    }
-    header.pop();
-    header.push('}');
-    let mut file = (header.len() as u64).to_le_bytes().to_vec();
-    file.extend_from_slice(header.as_bytes());
-    write("huge-header.safetensors", file);
+    write("huge-header.safetensors", hostile::safetensors_of_empty_tensors(99_000_000));
     write("programs-3000.pt2", hostile::pt2_with_models(3000, &model_json));
     write("nan.json", hostile::NAN_SIGNATURE_JSON.to_vec());
 }

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::path::PathBuf;
 
 use graph_signature::archive::atomic::WriteOptions;
@@ -25,22 +25,6 @@ fn archives() -> Vec<PathBuf> {
     support::torch_archives()
 }
 
-/// Every record of a zip, in central-directory order, read with the independent `zip` crate.
-fn records(bytes: &[u8]) -> Vec<(String, Vec<u8>, u64)> {
-    // torch archives hold other zips as records; the offset is fixed so the zip crate does
-    // not go looking for the archive's start among their end records.
-    let config = zip::read::Config { archive_offset: zip::read::ArchiveOffset::Known(0) };
-    let mut z = zip::ZipArchive::with_config(config, Cursor::new(bytes)).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut f = z.by_index(i).unwrap();
-            let mut data = Vec::new();
-            f.read_to_end(&mut data).unwrap();
-            (f.name().unwrap().into_owned(), data, f.data_start().unwrap())
-        })
-        .collect()
-}
-
 #[test]
 fn embedding_in_every_torch_archive_keeps_every_record_and_reads_back() {
     let dir = scratch_dir("pt2");
@@ -55,8 +39,8 @@ fn embedding_in_every_torch_archive_keeps_every_record_and_reads_back() {
         let embedded = std::fs::read(&out).unwrap();
 
         // Every original record: same name, same bytes, same place, same order.
-        let before = records(&original);
-        let after = records(&embedded);
+        let before = support::zip_records(&original);
+        let after = support::zip_records(&embedded);
         assert_eq!(&after[..before.len()], &before[..], "{}", archive.display());
         assert_eq!(after.len(), before.len() + 1);
         let (name, data, start) = &after[before.len()];

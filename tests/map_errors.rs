@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 use graph_signature::archive::pt2::Archive;
 use graph_signature::map::ArchiveMap;
@@ -12,16 +12,7 @@ use graph_signature::Error;
 
 /// Every record of a zip, in order (read with the independent `zip` crate).
 fn records(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let config = zip::read::Config { archive_offset: zip::read::ArchiveOffset::Known(0) };
-    let mut z = zip::ZipArchive::with_config(config, Cursor::new(bytes)).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut f = z.by_index(i).unwrap();
-            let mut data = Vec::new();
-            f.read_to_end(&mut data).unwrap();
-            (f.name().unwrap().into_owned(), data)
-        })
-        .collect()
+    support::zip_records(bytes).into_iter().map(|(name, data, _)| (name, data)).collect()
 }
 
 /// A zip of `records`, STORED, as torch writes.

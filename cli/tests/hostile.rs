@@ -108,16 +108,7 @@ fn hostile_files_fail_fast_with_short_messages_in_bounded_memory() {
     refused_briefly("shared strings", &run(&["inspect", "shared.gsig"], &dir), &["strings shared between specs"]);
 
     // A safetensors header of ~99 MB: 1.6 million tensor entries, no signature.
-    let mut header = String::from("{");
-    let mut i = 0;
-    while header.len() < 99_000_000 {
-        header.push_str(&format!("\"t{i}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}},"));
-        i += 1;
-    }
-    header.pop();
-    header.push('}');
-    let mut file = (header.len() as u64).to_le_bytes().to_vec();
-    file.extend_from_slice(header.as_bytes());
+    let file = hostile::safetensors_of_empty_tensors(99_000_000);
     write("huge-header.safetensors", &file);
     refused_briefly("huge header", &run(&["inspect", "huge-header.safetensors"], &dir), &["no embedded signature"]);
     drop(file);

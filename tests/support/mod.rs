@@ -11,6 +11,23 @@ use serde_json::Value;
 
 pub mod hostile;
 
+/// Every record of a zip, in central-directory order, with its data offset, read with the
+/// independent `zip` crate. torch archives hold other zips as records; the archive's offset
+/// is fixed so the zip crate does not go looking for its start among their end records.
+pub fn zip_records(bytes: &[u8]) -> Vec<(String, Vec<u8>, u64)> {
+    use std::io::Read;
+    let config = zip::read::Config { archive_offset: zip::read::ArchiveOffset::Known(0) };
+    let mut z = zip::ZipArchive::with_config(config, std::io::Cursor::new(bytes)).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).unwrap();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            (f.name().unwrap().into_owned(), data, f.data_start().unwrap())
+        })
+        .collect()
+}
+
 /// The repository's root: the library's package folder, also from the tests of `cli/`.
 pub fn repo_root() -> PathBuf {
     let package = Path::new(env!("CARGO_MANIFEST_DIR"));
