@@ -756,10 +756,7 @@ pub unsafe extern "C" fn gsig_archive_map_input_count(map: *const gsig_archive_m
 ///
 /// `count` is valid for a write of a `size_t`.
 #[no_mangle]
-pub unsafe extern "C" fn gsig_archive_map_output_count(
-    map: *const gsig_archive_map,
-    count: *mut usize,
-) -> gsig_status {
+pub unsafe extern "C" fn gsig_archive_map_output_count(map: *const gsig_archive_map, count: *mut usize) -> gsig_status {
     // SAFETY: forwarded from this function's contract.
     unsafe { count_of(map, count, |e| Ok(e.map.plan.outputs.len())) }
 }
@@ -1348,10 +1345,7 @@ pub unsafe extern "C" fn gsig_archive_map_payload_find(
 ///
 /// `count` is valid for a write of a `size_t`.
 #[no_mangle]
-pub unsafe extern "C" fn gsig_archive_map_object_count(
-    map: *const gsig_archive_map,
-    count: *mut usize,
-) -> gsig_status {
+pub unsafe extern "C" fn gsig_archive_map_object_count(map: *const gsig_archive_map, count: *mut usize) -> gsig_status {
     // SAFETY: forwarded from this function's contract.
     unsafe { count_of(map, count, |e| Ok(e.map.payloads.objects.len())) }
 }
