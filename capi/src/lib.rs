@@ -23,6 +23,8 @@ pub mod status;
 pub mod types;
 
 #[cfg(test)]
+mod map_tests;
+#[cfg(test)]
 mod tests;
 
 use graph_signature::version::SchemaVersion;
