@@ -10,8 +10,10 @@
 #   5. compares what they print with what `graphsig` prints, byte for byte, for every torch
 #      fixture archive (tests/fixtures/archives/torch-*/*.pt2), our golden files, the examples
 #      and archives with an embedded signature: every accessor (inspect --json), the text form
-#      (inspect), the specs (inspect --table), every encoding (convert --to ..., torch-json
-#      targets, lossy) and every refusal's message; the archive map of every archive from its
+#      (inspect), the specs (inspect --table, dtype and shape from the archive map), every
+#      encoding of the signature alone (convert --no-meta --to ..., torch-json targets, lossy)
+#      and every refusal's message, the signature with its metadata from the archive map
+#      (convert --to json|proto|fbs|bincode); the archive map of every archive from its
 #      getters (map --json, and --strict, with the same exit status); the C++ plan example's
 #      binding plan and mmap'd weight against capi/tests/plan_expected.py's rendering of
 #      `map --json` and the file's bytes; then misuse and bad input
@@ -156,7 +158,7 @@ for model in decoder encoder; do
     done
 done
 
-step "C test against graphsig: convert --to every format, torch-json targets and lossy"
+step "C test against graphsig: convert --no-meta --to every format, torch-json targets and lossy"
 encodings=("json" "proto" "fbs" "bincode" "torch-json" "torch-json --target 8.14" "torch-json --target 2.8"
     "torch-json --target 2.5 --lossy" "torch-json --target 2.3 --lossy")
 refused=0
@@ -168,7 +170,9 @@ for e in "${!encodings[@]}"; do
     for f in "${inputs[@]}"; do
         k=$(key "$f").enc$e
         cli_ok=1
-        "$graphsig" convert "$f" - --to "$format" "${options[@]}" > "$work/want/$k" 2> "$work/want/$k.err" || cli_ok=0
+        # gsig_signature_encode writes the signature alone (schema 1.0), as --no-meta does.
+        "$graphsig" convert "$f" - --to "$format" --no-meta "${options[@]}" > "$work/want/$k" 2> "$work/want/$k.err" ||
+            cli_ok=0
         c_ok=1
         "$check" encode "$format" "${options[@]}" "$f" > "$work/got/$k" 2> "$work/got/$k.err" || c_ok=0
         if [ $cli_ok = 1 ]; then
@@ -190,6 +194,18 @@ for e in "${!encodings[@]}"; do
     done
 done
 echo "capi-check: $refused refusals, each refused by the C API with graphsig's message"
+
+step "C test against graphsig: convert --to every format of ours, with the metadata (gsig_archive_map_encode)"
+meta_archives=("${torch[@]}" examples/tinynet.pt2)
+for format in json proto fbs bincode; do
+    for f in "${meta_archives[@]}"; do
+        k=$(key "$f").meta.$format
+        "$graphsig" convert "$f" - --to $format > "$work/want/$k"
+        "$check" map-encode $format "$f" > "$work/got/$k" 2> "$work/got/$k.err" ||
+            fail "gsig_check map-encode $format $f: $(cat "$work/got/$k.err")"
+        same "map-encode $format $f" "$work/want/$k" "$work/got/$k"
+    done
+done
 
 step "C test against graphsig: map --json and map --json --strict (the archive map from its getters)"
 map_inputs=("${torch[@]}" examples/tinynet.pt2 tests/fixtures/pt2/str_output.pt2)
@@ -305,6 +321,9 @@ for dir in tests/fixtures/archives/torch-*/; do
     head -c "$(stat -c %s "$work/want/$(key "$f").text")" "$work/got/vg.cpp" > "$work/got/vg.cpp.head"
     same "valgrind inspect.cpp $f" "$work/want/$(key "$f").text" "$work/got/vg.cpp.head"
 done
+vg "$work/got/vg.meta.proto" "$check" map-encode proto "${meta_archives[@]}"
+for f in "${meta_archives[@]}"; do cat "$work/want/$(key "$f").meta.proto"; done > "$work/want/vg.meta.proto"
+same "valgrind map-encode proto, ${#meta_archives[@]} archives" "$work/want/vg.meta.proto" "$work/got/vg.meta.proto"
 for profile in default strict; do
     flag=(); [ $profile = strict ] && flag=(--strict)
     # One process maps every archive; it exits 1 because some fail the strict checks, as graphsig.

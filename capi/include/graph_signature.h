@@ -1220,8 +1220,9 @@ gsig_status gsig_abi_version(uint32_t *major, uint32_t *minor);
 gsig_status gsig_library_version(struct gsig_str *version);
 
 /**
- * The schema version of our formats this library writes (1.0 today; it reads every minor
- * of that major).
+ * The schema version of our formats this library writes when it writes the metadata of a
+ * signature's values (1.1 today, `gsig_archive_map_encode`; a signature alone,
+ * `gsig_signature_encode`, is written as 1.0 bytes). It reads every minor of that major.
  *
  * # Safety
  *
@@ -1916,6 +1917,26 @@ gsig_status gsig_archive_map_json(const struct gsig_archive_map *map,
                                   char *buf,
                                   size_t cap,
                                   size_t *len);
+
+/**
+ * The map's signature with the metadata of its values (schema 1.1: dtypes, shapes with
+ * symbolic sizes, range constraints), encoded in one of our formats (`GSIG_FORMAT_JSON`,
+ * `_PROTO`, `_FBS`, `_BINCODE`): the bytes `graphsig convert FILE - --to FORMAT` writes for
+ * the archive's program. (`gsig_signature_encode` writes a signature alone, schema 1.0;
+ * torch's JSON carries no metadata: `GSIG_FORMAT_TORCH_JSON` is `GSIG_ERR_INVALID_ARGUMENT`
+ * here, use `gsig_signature_encode*` on `gsig_archive_map_signature`'s handle.) Buffer
+ * protocol as `gsig_signature_encode`.
+ *
+ * # Safety
+ *
+ * `buf` is valid for writes of `cap` bytes (may be NULL when `cap` is 0); `len` is valid
+ * for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_encode(const struct gsig_archive_map *map,
+                                    gsig_format format,
+                                    uint8_t *buf,
+                                    size_t cap,
+                                    size_t *len);
 
 /**
  * Opens the signature in the file at `path`, whatever kind of file it is: a `.pt2` of any

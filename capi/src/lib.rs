@@ -78,8 +78,9 @@ pub unsafe extern "C" fn gsig_library_version(version: *mut gsig_str) -> gsig_st
     })
 }
 
-/// The schema version of our formats this library writes (1.0 today; it reads every minor
-/// of that major).
+/// The schema version of our formats this library writes when it writes the metadata of a
+/// signature's values (1.1 today, `gsig_archive_map_encode`; a signature alone,
+/// `gsig_signature_encode`, is written as 1.0 bytes). It reads every minor of that major.
 ///
 /// # Safety
 ///

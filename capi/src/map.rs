@@ -14,6 +14,7 @@ use std::io::Cursor;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use graph_signature::archive::pt2::{Archive, Layout};
+use graph_signature::codec::{self, Document, Format};
 use graph_signature::map::{
     ArchiveMap, Destination, Encoding, Finding, Hint, ObjectEncoding, ObjectPayload, PayloadTable, Profile,
     RangeConstraint, Severity, Source, Storage, SymInt, SymScalar, TensorMeta, TensorPayload, ValueMeta,
@@ -23,7 +24,10 @@ use graph_signature::InputKind;
 use crate::encode::fill_with;
 use crate::ffi::{self, Out, OutBuffer};
 use crate::handle::{self, Object, Tag};
-use crate::signature::{self as sig, gsig_file_kind, gsig_signature, GSIG_FILE_PT2_ARCHIVE, GSIG_FILE_PT2_LEGACY_ZIP};
+use crate::signature::{
+    self as sig, format_from, gsig_file_kind, gsig_format, gsig_signature, GSIG_FILE_PT2_ARCHIVE,
+    GSIG_FILE_PT2_LEGACY_ZIP,
+};
 use crate::status::{
     gsig_status, guard, Failure, GSIG_ERR_INVALID_ARGUMENT, GSIG_ERR_MAP_CHECK, GSIG_ERR_OUT_OF_RANGE, GSIG_NOT_FOUND,
     GSIG_OK,
@@ -434,6 +438,13 @@ impl TensorText {
     }
 }
 
+/// What a buffer call on a map asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Request {
+    Json(gsig_profile),
+    Encode(Format),
+}
+
 /// What a `gsig_archive_map` handle holds.
 pub(crate) struct Entry {
     map: ArchiveMap,
@@ -444,8 +455,8 @@ pub(crate) struct Entry {
     objects_by_name: HashMap<String, usize>,
     /// The findings of each profile, computed on first use.
     findings: [OnceLock<Vec<Finding>>; 2],
-    /// The JSON of the last size query, for the call with a buffer that follows.
-    pending: Mutex<Option<(gsig_profile, Vec<u8>)>>,
+    /// The bytes of the last size query, for the call with a buffer that follows.
+    pending: Mutex<Option<(Request, Vec<u8>)>>,
 }
 
 impl Entry {
@@ -1497,11 +1508,55 @@ pub unsafe extern "C" fn gsig_archive_map_json(
         let p = profile_of(profile)?;
         fill_with(
             &entry.pending,
-            profile,
+            Request::Json(profile),
             || {
                 let mut bytes = Vec::new();
                 entry.map.write_json(p, &mut bytes)?;
                 Ok(bytes)
+            },
+            buf,
+            len,
+        )
+    })
+}
+
+/// The map's signature with the metadata of its values (schema 1.1: dtypes, shapes with
+/// symbolic sizes, range constraints), encoded in one of our formats (`GSIG_FORMAT_JSON`,
+/// `_PROTO`, `_FBS`, `_BINCODE`): the bytes `graphsig convert FILE - --to FORMAT` writes for
+/// the archive's program. (`gsig_signature_encode` writes a signature alone, schema 1.0;
+/// torch's JSON carries no metadata: `GSIG_FORMAT_TORCH_JSON` is `GSIG_ERR_INVALID_ARGUMENT`
+/// here, use `gsig_signature_encode*` on `gsig_archive_map_signature`'s handle.) Buffer
+/// protocol as `gsig_signature_encode`.
+///
+/// # Safety
+///
+/// `buf` is valid for writes of `cap` bytes (may be NULL when `cap` is 0); `len` is valid
+/// for a write of a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn gsig_archive_map_encode(
+    map: *const gsig_archive_map,
+    format: gsig_format,
+    buf: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> gsig_status {
+    guard(|| {
+        let entry = entry(map)?;
+        // SAFETY: the pointers' validity is this function's contract.
+        let (buf, len) = unsafe { (OutBuffer::new(buf, cap, "buf")?, Out::new(len, "len")?) };
+        let format = format_from(format)?;
+        if format == Format::TorchJson {
+            return Err(Failure::new(
+                GSIG_ERR_INVALID_ARGUMENT,
+                "torch's JSON carries no metadata: encode the signature of gsig_archive_map_signature instead",
+            ));
+        }
+        fill_with(
+            &entry.pending,
+            Request::Encode(format),
+            || {
+                let doc = Document::with_meta(entry.map.signature.clone(), entry.map.signature_meta());
+                Ok(codec::encode_document(&doc, format)?)
             },
             buf,
             len,

@@ -4,11 +4,14 @@
  *
  *   gsig_check json  [--model NAME] FILE...  every accessor, as `graphsig inspect --json FILE`
  *   gsig_check text  [--model NAME] FILE...  torch's text form built from the specs, as `graphsig inspect`
- *   gsig_check table [--model NAME] FILE...  the specs, as `graphsig inspect --table` (no colour)
+ *   gsig_check table [--model NAME] FILE...  the specs (with dtype and shape from the archive map for an
+ *                                           archive), as `graphsig inspect --table` (no colour)
  *   gsig_check encode FORMAT [--target VERSION] [--lossy] FILE...
- *       the encoding, as `graphsig convert FILE - --to FORMAT [--target VERSION] [--lossy]`
+ *       the signature alone (schema 1.0), as `graphsig convert FILE - --to FORMAT --no-meta [--target ...]`
  *   gsig_check map [--strict] [--model NAME] FILE...
  *       the archive map from its getters, as `graphsig map --json [--strict] FILE`
+ *   gsig_check map-encode FORMAT FILE...
+ *       the program's signature with its metadata (schema 1.1), as `graphsig convert FILE - --to FORMAT`
  *   gsig_check errors FIXTURES_DIR LIBRARY_VERSION
  *       misuse and bad input give the documented status codes
  *
@@ -827,7 +830,7 @@ static size_t width(const char *s) {
     return n;
 }
 
-#define MAX_COLUMNS 6
+#define MAX_COLUMNS 8
 
 static char *dup_str(gsig_str s) {
     char *out = malloc(s.len + 1);
@@ -859,11 +862,57 @@ static void print_row(FILE *out, char **cells, const size_t *widths, int columns
     fputc('\n', out);
 }
 
-static void print_table_part(FILE *out, gsig_signature *sig, int input) {
-    static const char *in_header[] = {"#", "name", "kind", "target", "persistent", "argument"};
-    static const char *out_header[] = {"#", "name", "kind", "target", "argument"};
+/* The dtype and shape cells of `inspect --table` for a value, from the archive map. */
+static void meta_cells(gsig_archive_map *map, int input, size_t i, char **dtype, char **shape) {
+    gsig_value_meta m;
+    gsig_tensor_meta t;
+    gsig_sym sym;
+    char *text = NULL;
+    size_t text_len = 0, d;
+    FILE *mem;
+    OK(input ? gsig_archive_map_input_meta(map, i, &m) : gsig_archive_map_output_meta(map, i, &m));
+    mem = open_memstream(&text, &text_len);
+    if (!mem) fail("open_memstream failed");
+    switch (m.type) {
+    case GSIG_META_TENSOR:
+        OK(input ? gsig_archive_map_input_tensor(map, i, &t) : gsig_archive_map_output_tensor(map, i, &t));
+        *dtype = dup_str(t.dtype);
+        fputc('[', mem);
+        for (d = 0; d < t.rank; d++) {
+            OK(input ? gsig_archive_map_input_tensor_size(map, i, d, &sym)
+                     : gsig_archive_map_output_tensor_size(map, i, d, &sym));
+            if (d) fputs(", ", mem);
+            if (sym.symbolic) {
+                put(mem, sym.short_form);
+            } else {
+                fprintf(mem, "%lld", (long long)sym.value.integer);
+            }
+        }
+        fputc(']', mem);
+        break;
+    case GSIG_META_SYM_INT:
+        *dtype = dup_c("SymInt");
+        if (m.value.symbolic) {
+            put(mem, m.value.short_form);
+        } else {
+            fprintf(mem, "%lld", (long long)m.value.value.integer);
+        }
+        break;
+    case GSIG_META_SYM_FLOAT: *dtype = dup_c("SymFloat"); break;
+    case GSIG_META_SYM_BOOL: *dtype = dup_c("SymBool"); break;
+    case GSIG_META_CUSTOM_OBJ: *dtype = dup_str(m.class_fqn); break;
+    default: *dtype = dup_c(""); break;
+    }
+    fclose(mem);
+    *shape = text;
+}
+
+/* `map` (may be NULL): the archive's map, for the dtype and shape columns. */
+static void print_table_part(FILE *out, gsig_signature *sig, gsig_archive_map *map, int input) {
+    static const char *in_header[] = {"#", "name", "kind", "target", "persistent", "argument", "dtype", "shape"};
+    static const char *out_header[] = {"#", "name", "kind", "target", "argument", "dtype", "shape"};
     const char **header = input ? in_header : out_header;
-    int columns = input ? 6 : 5, c;
+    int base = input ? 6 : 5, columns = base + (map ? 2 : 0), c;
     size_t n, i, widths[MAX_COLUMNS];
     char ***rows;
     OK(input ? gsig_input_count(sig, &n) : gsig_output_count(sig, &n));
@@ -891,6 +940,16 @@ static void print_table_part(FILE *out, gsig_signature *sig, int input) {
             rows[i][5] = arg;
         } else {
             rows[i][4] = arg;
+        }
+        if (map) {
+            size_t count;
+            OK(input ? gsig_archive_map_input_count(map, &count) : gsig_archive_map_output_count(map, &count));
+            if (i < count) {
+                meta_cells(map, input, i, &rows[i][base], &rows[i][base + 1]);
+            } else {
+                rows[i][base] = dup_c("");
+                rows[i][base + 1] = dup_c("");
+            }
         }
         for (c = 0; c < columns; c++) {
             if (width(rows[i][c]) > widths[c]) widths[c] = width(rows[i][c]);
@@ -994,9 +1053,54 @@ static void cmd_json(const char *path, const char *model) {
 
 static void cmd_table(const char *path, const char *model) {
     gsig_signature *sig = open_file(path, model);
-    print_table_part(stdout, sig, 1);
-    print_table_part(stdout, sig, 0);
+    gsig_archive_map *map = NULL;
+    gsig_file_kind kind;
+    bool present;
+    gsig_str name;
+    /* As `graphsig inspect --table`: an archive's program metadata, when it can be mapped. */
+    OK(gsig_signature_file_kind(sig, &kind, NULL));
+    if (kind == GSIG_FILE_PT2_LEGACY_ZIP || kind == GSIG_FILE_PT2_ARCHIVE) {
+        char *program;
+        OK(gsig_signature_model(sig, &present, &name));
+        program = dup_str(name);
+        if (gsig_archive_map_open_path(path, present ? program : NULL, &map) != GSIG_OK) map = NULL;
+        free(program);
+    }
+    print_table_part(stdout, sig, map, 1);
+    print_table_part(stdout, sig, map, 0);
+    if (map) OK(gsig_archive_map_free(map));
     OK(gsig_signature_free(sig));
+}
+
+static gsig_status fill_map_encoding(gsig_signature *handle, const void *request, uint8_t *buf, size_t cap,
+                                     size_t *len) {
+    return gsig_archive_map_encode((gsig_archive_map *)(void *)handle, *(const gsig_format *)request, buf, cap, len);
+}
+
+/* The map's signature with its values' metadata, in `format` (schema 1.1), as
+ * `graphsig convert FILE - --to FORMAT` writes it; it must read back (from memory) to the
+ * signature of the map. */
+static void cmd_map_encode(const char *path, gsig_format format) {
+    gsig_archive_map *map = NULL;
+    gsig_signature *sig = NULL, *back = NULL;
+    uint8_t *bytes, *text, *text_back;
+    size_t len, text_len, text_back_len;
+    OK(gsig_archive_map_open_path(path, NULL, &map));
+    bytes = filled((gsig_signature *)(void *)map, fill_map_encoding, &format, &len);
+    if (fwrite(bytes, 1, len, stdout) != len) fail("write failed");
+    OK(gsig_decode(bytes, len, format, &back));
+    free(bytes);
+    OK(gsig_archive_map_signature(map, &sig));
+    text = filled(sig, fill_text, NULL, &text_len);
+    text_back = filled(back, fill_text, NULL, &text_back_len);
+    if (text_len != text_back_len || memcmp(text, text_back, text_len) != 0) {
+        fail("%s: the encoding reads back to another signature", path);
+    }
+    free(text);
+    free(text_back);
+    OK(gsig_signature_free(back));
+    OK(gsig_signature_free(sig));
+    OK(gsig_archive_map_free(map));
 }
 
 static void cmd_encode(const char *path, const struct encode_request *request) {
@@ -1346,6 +1450,7 @@ static int cmd_errors(const char *fixtures, const char *version) {
 static int usage(void) {
     fputs("usage: gsig_check json|text|table [--model NAME] FILE...\n"
           "       gsig_check map [--strict] [--model NAME] FILE...\n"
+          "       gsig_check map-encode FORMAT FILE...\n"
           "       gsig_check encode FORMAT [--target VERSION] [--lossy] FILE...\n"
           "       gsig_check errors FIXTURES_DIR LIBRARY_VERSION\n",
           stderr);
@@ -1362,7 +1467,7 @@ int main(int argc, char **argv) {
     request.target = NULL;
     request.lossy = false;
     request.format = 0;
-    if (strcmp(argv[1], "encode") == 0) request.format = format_named(argv[i++]);
+    if (strcmp(argv[1], "encode") == 0 || strcmp(argv[1], "map-encode") == 0) request.format = format_named(argv[i++]);
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
             model = argv[++i];
@@ -1388,6 +1493,8 @@ int main(int argc, char **argv) {
             cmd_encode(argv[i], &request);
         } else if (strcmp(argv[1], "map") == 0) {
             checks_failed |= cmd_map(argv[i], model, profile);
+        } else if (strcmp(argv[1], "map-encode") == 0) {
+            cmd_map_encode(argv[i], request.format);
         } else {
             return usage();
         }
