@@ -3,6 +3,7 @@ modules it is packaged with)."""
 
 import enum
 import os
+import pathlib
 import types
 from typing import Any, Callable, ClassVar, Dict, Literal, Mapping, Optional, Protocol, Tuple, Union
 
@@ -427,7 +428,7 @@ class ArchiveMap:
     @property
     def torch_version(self) -> Optional[str]: ...
     @property
-    def path(self) -> Optional[str]: ...
+    def path(self) -> Optional[pathlib.Path]: ...
     @property
     def signature(self) -> ExportGraphSignature: ...
     @property

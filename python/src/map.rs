@@ -874,17 +874,21 @@ impl Finding {
     }
 }
 
+/// What identifies the version of a file that was read: device, inode, size, modification
+/// time in ns (`None` where the platform does not say).
+type Identity = (Option<u64>, Option<u64>, u64, Option<i128>);
+
 /// What a map was built from: its bytes are where the numpy views look.
 enum Origin {
     /// A file, with what identifies the version of it that was read (device, inode, size,
     /// modification time in ns; `None` where the platform does not say).
-    Path { path: PathBuf, identity: (Option<u64>, Option<u64>, u64, Option<i128>) },
+    Path { path: PathBuf, identity: Identity },
     /// Bytes (kept: the views are over them).
     Bytes(Py<PyBytes>),
 }
 
 #[cfg(unix)]
-fn identity_of(file: &File) -> std::io::Result<(Option<u64>, Option<u64>, u64, Option<i128>)> {
+fn identity_of(file: &File) -> std::io::Result<Identity> {
     use std::os::unix::fs::MetadataExt;
     let m = file.metadata()?;
     let mtime = i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec());
@@ -892,11 +896,9 @@ fn identity_of(file: &File) -> std::io::Result<(Option<u64>, Option<u64>, u64, O
 }
 
 #[cfg(not(unix))]
-fn identity_of(file: &File) -> std::io::Result<(Option<u64>, Option<u64>, u64, Option<i128>)> {
+fn identity_of(file: &File) -> std::io::Result<Identity> {
     Ok((None, None, file.metadata()?.len(), None))
 }
-
-type Identity = (Option<u64>, Option<u64>, u64, Option<i128>);
 
 /// The map of the archive at `path` and the identity of the file it was read from (the same
 /// open file: a file replaced meanwhile is told apart by the numpy views).
@@ -1160,8 +1162,7 @@ impl ArchiveMap {
         let buffer = this.buffer.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
             Ok(match &this.origin {
                 Origin::Path { path, identity } => {
-                    let identity = (identity.0, identity.1, identity.2, identity.3);
-                    Self::numpy(slf, "open_buffer", (path.as_path(), identity))?.unbind()
+                    Self::numpy(slf, "open_buffer", (path.as_path(), *identity))?.unbind()
                 }
                 Origin::Bytes(bytes) => PyMemoryView::from(bytes.bind(py).as_any())?.into_any().unbind(),
             })
