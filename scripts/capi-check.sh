@@ -10,8 +10,13 @@
 #   5. compares what they print with what `graphsig` prints, byte for byte, for every torch
 #      fixture archive (tests/fixtures/archives/torch-*/*.pt2), our golden files, the examples
 #      and archives with an embedded signature: every accessor (inspect --json), the text form
-#      (inspect), the specs (inspect --table), every encoding (convert --to ..., torch-json
-#      targets, lossy) and every refusal's message; then misuse and bad input
+#      (inspect), the specs (inspect --table, dtype and shape from the archive map), every
+#      encoding of the signature alone (convert --no-meta --to ..., torch-json targets, lossy)
+#      and every refusal's message, the signature with its metadata from the archive map
+#      (convert --to json|proto|fbs|bincode); the archive map of every archive from its
+#      getters (map --json, and --strict, with the same exit status); the C++ plan example's
+#      binding plan and mmap'd weight against capi/tests/plan_expected.py's rendering of
+#      `map --json` and the file's bytes; then misuse and bad input
 #      (capi/tests/c/gsig_check.c `errors`);
 #   6. runs the same programs again under valgrind (--leak-check=full --error-exitcode=1).
 # Anything that cannot run fails the script; nothing is skipped.
@@ -80,6 +85,8 @@ rpath="-Wl,-rpath,$libdir"
     -o "$work/gsig_check"
 # shellcheck disable=SC2086
 "$CXX" -std=c++17 -Wall -Wextra -Werror -O1 -g $cflags capi/examples/inspect.cpp $libs $rpath -o "$work/inspect"
+# shellcheck disable=SC2086
+"$CXX" -std=c++17 -Wall -Wextra -Werror -O1 -g $cflags capi/examples/plan.cpp $libs $rpath -o "$work/plan"
 # The static library: the archive itself, then the system libraries its .pc lists.
 static_libs=$(pkg-config --static --libs-only-l graph_signature | sed 's/-lgraph_signature//')
 # shellcheck disable=SC2086
@@ -96,6 +103,7 @@ sed -n '/^```c$/,/^```$/p' docs/capi.md | sed '1d;$d' > "$work/which_parameter.c
 "$CC" -std=c99 -Wall -Wextra -Werror -pedantic $cflags "$work/which_parameter.c" $libs $rpath -o "$work/which_parameter"
 check="$work/gsig_check"
 inspect="$work/inspect"
+plan="$work/plan"
 
 step "graphsig (the CLI the outputs are compared with)"
 cargo build --locked -q -p graphsig
@@ -150,7 +158,7 @@ for model in decoder encoder; do
     done
 done
 
-step "C test against graphsig: convert --to every format, torch-json targets and lossy"
+step "C test against graphsig: convert --no-meta --to every format, torch-json targets and lossy"
 encodings=("json" "proto" "fbs" "bincode" "torch-json" "torch-json --target 8.14" "torch-json --target 2.8"
     "torch-json --target 2.5 --lossy" "torch-json --target 2.3 --lossy")
 refused=0
@@ -162,7 +170,9 @@ for e in "${!encodings[@]}"; do
     for f in "${inputs[@]}"; do
         k=$(key "$f").enc$e
         cli_ok=1
-        "$graphsig" convert "$f" - --to "$format" "${options[@]}" > "$work/want/$k" 2> "$work/want/$k.err" || cli_ok=0
+        # gsig_signature_encode writes the signature alone (schema 1.0), as --no-meta does.
+        "$graphsig" convert "$f" - --to "$format" --no-meta "${options[@]}" > "$work/want/$k" 2> "$work/want/$k.err" ||
+            cli_ok=0
         c_ok=1
         "$check" encode "$format" "${options[@]}" "$f" > "$work/got/$k" 2> "$work/got/$k.err" || c_ok=0
         if [ $cli_ok = 1 ]; then
@@ -184,6 +194,68 @@ for e in "${!encodings[@]}"; do
     done
 done
 echo "capi-check: $refused refusals, each refused by the C API with graphsig's message"
+
+step "C test against graphsig: convert --to every format of ours, with the metadata (gsig_archive_map_encode)"
+meta_archives=("${torch[@]}" examples/tinynet.pt2)
+for format in json proto fbs bincode; do
+    for f in "${meta_archives[@]}"; do
+        k=$(key "$f").meta.$format
+        "$graphsig" convert "$f" - --to $format > "$work/want/$k"
+        "$check" map-encode $format "$f" > "$work/got/$k" 2> "$work/got/$k.err" ||
+            fail "gsig_check map-encode $format $f: $(cat "$work/got/$k.err")"
+        same "map-encode $format $f" "$work/want/$k" "$work/got/$k"
+    done
+done
+
+step "C test against graphsig: map --json and map --json --strict (the archive map from its getters)"
+map_inputs=("${torch[@]}" examples/tinynet.pt2 tests/fixtures/pt2/str_output.pt2)
+map_failing=0
+for f in "${map_inputs[@]}"; do
+    k=$(key "$f")
+    for profile in default strict; do
+        flag=(); [ $profile = strict ] && flag=(--strict)
+        cli_status=0
+        "$graphsig" map --json "${flag[@]}" "$f" > "$work/want/$k.map.$profile" || cli_status=$?
+        c_status=0
+        "$check" map "${flag[@]}" "$f" > "$work/got/$k.map.$profile" 2> "$work/got/$k.map.err" || c_status=$?
+        [ $cli_status = 1 ] && map_failing=$((map_failing + 1))
+        if [ -s "$work/got/$k.map.err" ] || [ $c_status != $cli_status ]; then
+            fail "gsig_check map ${flag[*]} $f: exit $c_status, graphsig's $cli_status: $(cat "$work/got/$k.map.err")"
+        fi
+        same "map ${flag[*]} $f" "$work/want/$k.map.$profile" "$work/got/$k.map.$profile"
+    done
+done
+for model in decoder encoder; do
+    "$graphsig" map --json --model $model tests/fixtures/pt2/multi_model.pt2 > "$work/want/multi_$model.map"
+    "$check" map --model $model tests/fixtures/pt2/multi_model.pt2 > "$work/got/multi_$model.map" ||
+        fail "gsig_check map --model $model"
+    same "map --model $model multi_model.pt2" "$work/want/multi_$model.map" "$work/got/multi_$model.map"
+done
+echo "capi-check: ${#map_inputs[@]} archives mapped in both profiles ($map_failing failing a check, with graphsig's exit status)"
+
+step "C++ plan example: the binding plan, and one weight read through mmap"
+plan_runs=0
+plan_check() { # archive, [tensor]
+    local k
+    k=$(key "$1")${2:+.$2}
+    "$graphsig" map --json "$1" | python3 capi/tests/plan_expected.py "$@" > "$work/want/$k.plan" ||
+        fail "plan_expected.py $*"
+    if "$plan" "$@" > "$work/got/$k.plan" 2> "$work/got/$k.plan.err"; then
+        same "plan.cpp $*" "$work/want/$k.plan" "$work/got/$k.plan"
+    else
+        fail "plan.cpp $*: $(cat "$work/got/$k.plan.err")"
+    fi
+    plan_runs=$((plan_runs + 1))
+}
+for f in "${map_inputs[@]}"; do plan_check "$f"; done
+for t in fp16 bf16 i8 mask c64 scratch; do plan_check tests/fixtures/archives/torch-2.15.0/dtypes.pt2 $t; done
+plan_check tests/fixtures/archives/torch-2.8.0/views.pt2 transposed
+grep -q '^weight ' "$work/got/$(key tests/fixtures/archives/torch-2.15.0/mlp.pt2).plan" || fail "plan.cpp mapped no weight of mlp.pt2"
+if "$plan" tests/fixtures/pt2/multi_model.pt2 > /dev/null 2> "$work/got/multi.plan.err"; then
+    fail "plan.cpp mapped a two-program archive without a model"
+fi
+grep -q 'GSIG_ERR_MODEL' "$work/got/multi.plan.err" || fail "plan.cpp: $(cat "$work/got/multi.plan.err")"
+echo "capi-check: $plan_runs plans and weights as graphsig's map and the file's bytes say"
 
 step "C test: misuse and bad input (shared and static library)"
 "$check" errors tests/fixtures "$version" || fail "gsig_check errors"
@@ -248,6 +320,24 @@ for dir in tests/fixtures/archives/torch-*/; do
     vg "$work/got/vg.cpp" "$inspect" "$f"
     head -c "$(stat -c %s "$work/want/$(key "$f").text")" "$work/got/vg.cpp" > "$work/got/vg.cpp.head"
     same "valgrind inspect.cpp $f" "$work/want/$(key "$f").text" "$work/got/vg.cpp.head"
+done
+vg "$work/got/vg.meta.proto" "$check" map-encode proto "${meta_archives[@]}"
+for f in "${meta_archives[@]}"; do cat "$work/want/$(key "$f").meta.proto"; done > "$work/want/vg.meta.proto"
+same "valgrind map-encode proto, ${#meta_archives[@]} archives" "$work/want/vg.meta.proto" "$work/got/vg.meta.proto"
+for profile in default strict; do
+    flag=(); [ $profile = strict ] && flag=(--strict)
+    # One process maps every archive; it exits 1 because some fail the strict checks, as graphsig.
+    vg_runs=$((vg_runs + 1))
+    valgrind --leak-check=full --error-exitcode=99 --log-file="$work/vg.$vg_runs.log" \
+        "$check" map "${flag[@]}" "${map_inputs[@]}" > "$work/got/vg.map.$profile" || true
+    grep -q 'ERROR SUMMARY: 0 errors' "$work/vg.$vg_runs.log" || { fail "valgrind reported errors: gsig_check map ${flag[*]}"; cat "$work/vg.$vg_runs.log" >&2; }
+    for f in "${map_inputs[@]}"; do cat "$work/want/$(key "$f").map.$profile"; done > "$work/want/vg.map.$profile"
+    same "valgrind map ${flag[*]}, every archive" "$work/want/vg.map.$profile" "$work/got/vg.map.$profile"
+done
+for dir in tests/fixtures/archives/torch-*/; do
+    f=$(ls "$dir"*.pt2 | grep -m1 'mlp\|linear')
+    vg "$work/got/vg.plan" "$plan" "$f"
+    same "valgrind plan.cpp $f" "$work/want/$(key "$f").plan" "$work/got/vg.plan"
 done
 leaks=$(grep -h 'definitely lost:\|indirectly lost:\|possibly lost:' "$work"/vg.*.log | grep -vc ' 0 bytes in 0 blocks' || true)
 [ "$leaks" = 0 ] || fail "valgrind found leaks"

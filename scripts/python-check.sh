@@ -2,8 +2,11 @@
 # The Python package (python/), end to end:
 #   1. a build venv (pinned maturin, pytest, numpy), made once and reused;
 #   2. the abi3 wheel, built by maturin from the workspace (Cargo.lock honoured);
-#   3. the wheel in a clean venv without torch or numpy: `import graph_signature` and a load;
-#   4. the pytest suite (python/tests, torch fixtures, formats, errors, archives, threads);
+#   3. the wheel in a clean venv without torch or numpy: `import graph_signature`, a load, an
+#      archive map (whose numpy views say numpy is needed);
+#   4. the pytest suite (python/tests, torch fixtures, formats, errors, archives, threads, the
+#      archive map against `graphsig map --json` and its numpy views against torch's facts;
+#      graphsig is built for it, and found through $GRAPHSIG);
 #   5. the to_torch()/from_torch() tests (python/tests/torch) with torch 2.15's interpreter
 #      (scripts/torch-venvs.sh makes or reuses its venv; the wheel and pytest are put on
 #      PYTHONPATH from an overlay folder, so the shared torch venv is not modified).
@@ -64,8 +67,24 @@ assert gs.__file__.startswith(sys.prefix), gs.__file__
 sig = gs.load(sys.argv[1])
 assert str(sig) == open(sys.argv[2], encoding="utf-8").read(), "str(sig) differs from torch's"
 assert "torch" not in sys.modules and "numpy" not in sys.modules
-print(f"graph_signature {gs.__version__} from {gs.__file__}: {len(sig.input_specs)} inputs, {len(sig.output_specs)} outputs")
+amap = gs.map(sys.argv[1])
+assert amap.inputs[0].source.target == "proj.weight" and amap.payloads.tensor("proj.weight").shape == (4, 8)
+try:
+    amap.tensor("proj.weight")
+    raise AssertionError("a numpy view without numpy")
+except ImportError as e:
+    assert "numpy" in str(e), e
+assert "torch" not in sys.modules and "numpy" not in sys.modules
+print(f"graph_signature {gs.__version__} from {gs.__file__}: {len(sig.input_specs)} inputs, {len(sig.output_specs)} outputs; "
+      f"map: {len(amap.payloads.tensors)} tensors")
 PY
+
+step "graphsig (the CLI the archive map is compared with)"
+cargo build --locked -q -p graphsig
+GRAPHSIG=$(cargo metadata --locked --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/debug/graphsig
+[ -x "$GRAPHSIG" ] || die "no graphsig at $GRAPHSIG"
+export GRAPHSIG
 
 step "pytest suite"
 "$build_venv/bin/pip" install -q --force-reinstall --no-deps "$wheel" || die "installing the wheel failed"

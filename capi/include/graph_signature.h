@@ -28,7 +28,18 @@
  * The ABI minor version of this header: a library with the same major and a minor at least
  * this one has every function and value this header declares.
  */
-#define GSIG_ABI_VERSION_MINOR 0
+#define GSIG_ABI_VERSION_MINOR 1
+
+/**
+ * The archive map of one program of a `.pt2`, opened by `gsig_archive_map_open_path` or
+ * `gsig_archive_map_open_bytes` and freed by `gsig_archive_map_free`.
+ *
+ * Opaque, like `gsig_signature`: the pointer is an id in the library's registry (handle
+ * type tag 0x9), never dereferenced; a freed, never-issued, NULL or `gsig_signature`
+ * handle is refused with `GSIG_ERR_INVALID_HANDLE`. Read-only: every function may be
+ * called on the same handle from several threads at once.
+ */
+typedef struct gsig_archive_map gsig_archive_map;
 
 /**
  * A signature read from a file or bytes, opened by `gsig_open_path`, `gsig_open_bytes` or
@@ -212,14 +223,403 @@ typedef uint32_t gsig_output_kind;
 typedef uint32_t gsig_format;
 
 /**
- * Which signature of an archive `gsig_open_path` and `gsig_open_bytes` read.
- */
-typedef uint32_t gsig_source;
-
-/**
  * What kind of file a signature was read from.
  */
 typedef uint32_t gsig_file_kind;
+
+/**
+ * Where a graph input comes from (the JSON's `source.from`).
+ */
+typedef uint32_t gsig_binding_from;
+
+/**
+ * One graph input of the binding plan (the JSON's `inputs[i]` without `meta`).
+ */
+typedef struct gsig_input_binding {
+  /**
+   * The spec's kind (`GSIG_INPUT_KIND_*`).
+   */
+  gsig_input_kind kind;
+  /**
+   * The graph value's name.
+   */
+  struct gsig_str name;
+  /**
+   * Where it comes from (`GSIG_FROM_*`; 0 for a source this ABI version has no number for).
+   */
+  gsig_binding_from from;
+  /**
+   * `GSIG_FROM_PAYLOAD` and `GSIG_FROM_CUSTOM_OBJECT`: the spec's target; else empty.
+   */
+  struct gsig_str target;
+  /**
+   * `GSIG_FROM_PAYLOAD` and `GSIG_FROM_CUSTOM_OBJECT`: whether the payload index has it.
+   */
+  bool found;
+  /**
+   * `GSIG_FROM_CALLER` and `GSIG_FROM_CONSTANT`: whether the caller's path is known.
+   */
+  bool has_path;
+  /**
+   * The caller's pytree path; empty when `has_path` is false.
+   */
+  struct gsig_str path;
+  /**
+   * `GSIG_FROM_CONSTANT`: the value; else a `GSIG_CONSTANT_NONE`.
+   */
+  struct gsig_constant constant;
+  /**
+   * `GSIG_FROM_CUSTOM_OBJECT`: whether the graph records the object's class.
+   */
+  bool has_class_fqn;
+  /**
+   * The class; empty when `has_class_fqn` is false.
+   */
+  struct gsig_str class_fqn;
+} gsig_input_binding;
+
+/**
+ * Where a graph output goes (the JSON's `destination.to`).
+ */
+typedef uint32_t gsig_binding_to;
+
+/**
+ * One graph output of the binding plan (the JSON's `outputs[i]` without `meta`).
+ */
+typedef struct gsig_output_binding {
+  /**
+   * The spec's kind (`GSIG_OUTPUT_KIND_*`).
+   */
+  gsig_output_kind kind;
+  /**
+   * The graph value's name (empty for a constant output).
+   */
+  struct gsig_str name;
+  /**
+   * Where it goes (`GSIG_TO_*`; 0 for a destination this ABI version has no number for).
+   */
+  gsig_binding_to to;
+  /**
+   * `GSIG_TO_CALLER` and `GSIG_TO_LOSS`: whether the path is known.
+   */
+  bool has_path;
+  /**
+   * The pytree path into the returned value; empty for the value itself or when unknown.
+   */
+  struct gsig_str path;
+  /**
+   * `GSIG_TO_WRITE_BACK`: what is written (`GSIG_INPUT_KIND_BUFFER`, `_PARAMETER` or
+   * `_USER_INPUT`); `GSIG_TO_GRADIENT`: of what (`GSIG_INPUT_KIND_PARAMETER` or
+   * `_USER_INPUT`); else 0. `gsig_input_kind_name` gives the JSON's word.
+   */
+  gsig_input_kind target_kind;
+  /**
+   * `GSIG_TO_WRITE_BACK` and `GSIG_TO_GRADIENT`: the target; else empty.
+   */
+  struct gsig_str target;
+} gsig_output_binding;
+
+/**
+ * What the metadata of a graph value says it is (the JSON's `meta.type`).
+ */
+typedef uint32_t gsig_meta_type;
+
+/**
+ * What a `gsig_scalar` holds.
+ */
+typedef uint32_t gsig_scalar_type;
+
+/**
+ * A number or bool: `type` says which member holds it; the others are zero.
+ */
+typedef struct gsig_scalar {
+  /**
+   * A `GSIG_SCALAR_*` value.
+   */
+  gsig_scalar_type type;
+  /**
+   * For `GSIG_SCALAR_BOOL`.
+   */
+  bool boolean;
+  /**
+   * For `GSIG_SCALAR_INT`.
+   */
+  int64_t integer;
+  /**
+   * For `GSIG_SCALAR_FLOAT`.
+   */
+  double floating;
+} gsig_scalar;
+
+/**
+ * A size, stride, storage offset or symbolic scalar: a known value, or a symbolic
+ * expression as torch wrote it (the JSON's `S`, or `E = {expr, short, hint}`).
+ */
+typedef struct gsig_sym {
+  /**
+   * Whether it is an expression (then `expr`, `short_form` and `hint`), not a value.
+   */
+  bool symbolic;
+  /**
+   * The value when `symbolic` is false (a `GSIG_SCALAR_INT` for sizes); else
+   * `GSIG_SCALAR_NONE`.
+   */
+  struct gsig_scalar value;
+  /**
+   * The expression as torch wrote it, e.g. `Symbol('s77', positive=True, integer=True)`;
+   * empty when `symbolic` is false.
+   */
+  struct gsig_str expr;
+  /**
+   * Its short form, e.g. `s77` (the JSON's `short`).
+   */
+  struct gsig_str short_form;
+  /**
+   * The value when the program was traced (`GSIG_SCALAR_NONE` when not recorded).
+   */
+  struct gsig_scalar hint;
+} gsig_sym;
+
+/**
+ * The metadata torch recorded for a graph input's or output's value.
+ */
+typedef struct gsig_value_meta {
+  /**
+   * A `GSIG_META_*` value.
+   */
+  gsig_meta_type type;
+  /**
+   * `GSIG_META_SYM_INT`, `_SYM_FLOAT`, `_SYM_BOOL`: the value or expression.
+   */
+  struct gsig_sym value;
+  /**
+   * `GSIG_META_CUSTOM_OBJ`: the class; else empty.
+   */
+  struct gsig_str class_fqn;
+  /**
+   * `GSIG_META_CONSTANT`: the value; else a `GSIG_CONSTANT_NONE`.
+   */
+  struct gsig_constant constant;
+} gsig_value_meta;
+
+/**
+ * The metadata torch recorded for a tensor value. Sizes and strides are read one
+ * dimension at a time (`gsig_archive_map_input_tensor_size`, `..._stride`).
+ */
+typedef struct gsig_tensor_meta {
+  /**
+   * torch's name of the dtype, e.g. `torch.float32` (`unknown(N)` for one this build
+   * does not know).
+   */
+  struct gsig_str dtype;
+  /**
+   * Bytes per element; 0 for an unknown dtype.
+   */
+  uint64_t element_size;
+  /**
+   * The number of sizes (dimensions).
+   */
+  size_t rank;
+  /**
+   * The number of strides (equal to `rank` in every program torch writes).
+   */
+  size_t strides_len;
+  /**
+   * The offset into the storage, in elements.
+   */
+  struct gsig_sym storage_offset;
+  /**
+   * The device, e.g. `cpu`, `cuda:0`.
+   */
+  struct gsig_str device;
+  /**
+   * The layout, e.g. `torch.strided`.
+   */
+  struct gsig_str layout;
+  /**
+   * Whether it requires grad.
+   */
+  bool requires_grad;
+} gsig_tensor_meta;
+
+/**
+ * A range constraint: the inclusive range torch recorded for a symbol.
+ */
+typedef struct gsig_range_constraint {
+  /**
+   * The symbol, e.g. `s77`.
+   */
+  struct gsig_str symbol;
+  /**
+   * Whether there is a lower bound (torch wrote `null` when not).
+   */
+  bool has_min;
+  /**
+   * The lower bound; 0 when `has_min` is false.
+   */
+  int64_t min;
+  /**
+   * Whether there is an upper bound.
+   */
+  bool has_max;
+  /**
+   * The upper bound (torch writes a very large integer for some unbounded sides; kept).
+   */
+  int64_t max;
+} gsig_range_constraint;
+
+/**
+ * The bytes of one storage: where they are in the file.
+ */
+typedef struct gsig_storage {
+  /**
+   * The archive's record, e.g. `model/data/weights/weight_0`.
+   */
+  struct gsig_str record;
+  /**
+   * Whether the bytes are a record of a `torch.save` zip stored in `record` (torch ≤ 2.8).
+   */
+  bool has_member;
+  /**
+   * That inner record, e.g. `archive/data/0`; empty when `has_member` is false.
+   */
+  struct gsig_str member;
+  /**
+   * The absolute byte offset of the bytes in the file (or in the bytes opened).
+   */
+  uint64_t offset;
+  /**
+   * Their length in bytes.
+   */
+  uint64_t length;
+  /**
+   * Whether they are stored as they are (a runtime can map them), not compressed.
+   */
+  bool stored;
+} gsig_storage;
+
+/**
+ * Which table of the program a payload belongs to.
+ */
+typedef uint32_t gsig_payload_table;
+
+/**
+ * How a tensor payload's bytes are encoded.
+ */
+typedef uint32_t gsig_payload_encoding;
+
+/**
+ * One lifted tensor of the payload index: the view over its storage. Its sizes and strides
+ * are read with `gsig_archive_map_payload_size` and `..._stride`.
+ */
+typedef struct gsig_payload {
+  /**
+   * Its name in the state dict or constants (the target of its spec).
+   */
+  struct gsig_str name;
+  /**
+   * `GSIG_TABLE_*`.
+   */
+  gsig_payload_table table;
+  /**
+   * Whether it is a parameter.
+   */
+  bool is_param;
+  /**
+   * Index of its storage (`gsig_archive_map_storage`); tensors sharing a storage (tied
+   * weights, views) have the same index.
+   */
+  size_t storage;
+  /**
+   * `GSIG_ENCODING_*`.
+   */
+  gsig_payload_encoding encoding;
+  /**
+   * torch's name of the dtype, e.g. `torch.float32`.
+   */
+  struct gsig_str dtype;
+  /**
+   * Bytes per element; 0 for an unknown dtype.
+   */
+  uint64_t element_size;
+  /**
+   * The number of sizes.
+   */
+  size_t rank;
+  /**
+   * The number of strides.
+   */
+  size_t strides_len;
+  /**
+   * The offset into the storage, in elements.
+   */
+  int64_t storage_offset;
+  /**
+   * Whether it requires grad.
+   */
+  bool requires_grad;
+} gsig_payload;
+
+/**
+ * How an object payload is encoded.
+ */
+typedef uint32_t gsig_object_encoding;
+
+/**
+ * One lifted custom or opaque object: named, never unpickled.
+ */
+typedef struct gsig_object_payload {
+  /**
+   * Its name in the constants (the target of its spec).
+   */
+  struct gsig_str name;
+  /**
+   * Its bytes.
+   */
+  struct gsig_storage storage;
+  /**
+   * `GSIG_OBJECT_*` (0 for an encoding this ABI version has no number for).
+   */
+  gsig_object_encoding encoding;
+} gsig_object_payload;
+
+/**
+ * Which rules `gsig_archive_map_finding*`, `gsig_archive_map_verify` and
+ * `gsig_archive_map_json` apply (docs/map.md).
+ */
+typedef uint32_t gsig_profile;
+
+/**
+ * How bad a finding is.
+ */
+typedef uint32_t gsig_severity;
+
+/**
+ * One finding of the consistency checks (docs/map.md): compare `code`, not `message`.
+ */
+typedef struct gsig_finding {
+  /**
+   * The rule's stable code, e.g. `map-missing-payload` (static).
+   */
+  struct gsig_str code;
+  /**
+   * `GSIG_SEVERITY_*`.
+   */
+  gsig_severity severity;
+  /**
+   * Where: `inputs[3]`, `outputs[0]`, a payload's name, a symbol.
+   */
+  struct gsig_str at;
+  /**
+   * What is wrong.
+   */
+  struct gsig_str message;
+} gsig_finding;
+
+/**
+ * Which signature of an archive `gsig_open_path` and `gsig_open_bytes` read.
+ */
+typedef uint32_t gsig_source;
 
 /**
  * `parameters`: targets of PARAMETER inputs, in order.
@@ -310,6 +710,179 @@ typedef uint32_t gsig_file_kind;
  * `user_outputs` (USER_OUTPUT and LOSS_OUTPUT outputs, as in torch)
  */
 #define GSIG_USER_OUTPUTS 2
+
+/**
+ * What every torch archive must satisfy (`graphsig map`).
+ */
+#define GSIG_PROFILE_DEFAULT 0
+
+/**
+ * Also torch's canonical input order, which runtimes such as NativeRT require
+ * (`graphsig map --strict`).
+ */
+#define GSIG_PROFILE_STRICT 1
+
+/**
+ * A payload of the archive: the tensor `target` of the payload index (`found` says whether
+ * the index has it).
+ */
+#define GSIG_FROM_PAYLOAD 1
+
+/**
+ * The caller's argument at the pytree `path` (`args[0]`, `kwargs['mask']`; `has_path`
+ * false when the program records no calling convention that matches).
+ */
+#define GSIG_FROM_CALLER 2
+
+/**
+ * A constant the program was specialised to (`constant`); the caller's argument at `path`,
+ * when known, must equal it.
+ */
+#define GSIG_FROM_CONSTANT 3
+
+/**
+ * A custom or opaque object of the archive (`target`, its class in `class_fqn` when the
+ * graph records it, `found`).
+ */
+#define GSIG_FROM_CUSTOM_OBJECT 4
+
+/**
+ * An effect token, made by the runtime.
+ */
+#define GSIG_FROM_TOKEN 5
+
+/**
+ * Returned to the caller at the pytree `path` of the returned value (`[0]`, `['logits']`;
+ * the empty path for the value itself; `has_path` false when unknown).
+ */
+#define GSIG_TO_CALLER 1
+
+/**
+ * The loss, also returned to the caller at `path`.
+ */
+#define GSIG_TO_LOSS 2
+
+/**
+ * Written back into `target`, a buffer, parameter or user input (`target_kind`).
+ */
+#define GSIG_TO_WRITE_BACK 3
+
+/**
+ * The gradient of `target`, a parameter or user input (`target_kind`).
+ */
+#define GSIG_TO_GRADIENT 4
+
+/**
+ * An effect token, consumed by the runtime.
+ */
+#define GSIG_TO_TOKEN 5
+
+/**
+ * Nothing (no value, no hint).
+ */
+#define GSIG_SCALAR_NONE 0
+
+/**
+ * An integer (in `integer`).
+ */
+#define GSIG_SCALAR_INT 1
+
+/**
+ * A float (in `floating`).
+ */
+#define GSIG_SCALAR_FLOAT 2
+
+/**
+ * A bool (in `boolean`).
+ */
+#define GSIG_SCALAR_BOOL 3
+
+/**
+ * No metadata (the program records none for the value), or a kind this ABI version has no
+ * number for (the JSON's `null`).
+ */
+#define GSIG_META_UNKNOWN 0
+
+/**
+ * A tensor: `gsig_archive_map_input_tensor` / `_output_tensor` give its metadata.
+ */
+#define GSIG_META_TENSOR 1
+
+/**
+ * A SymInt (`value`).
+ */
+#define GSIG_META_SYM_INT 2
+
+/**
+ * A SymFloat (`value`).
+ */
+#define GSIG_META_SYM_FLOAT 3
+
+/**
+ * A SymBool (`value`).
+ */
+#define GSIG_META_SYM_BOOL 4
+
+/**
+ * A custom object (`class_fqn`).
+ */
+#define GSIG_META_CUSTOM_OBJ 5
+
+/**
+ * A constant (`constant`).
+ */
+#define GSIG_META_CONSTANT 6
+
+/**
+ * An effect token.
+ */
+#define GSIG_META_TOKEN 7
+
+/**
+ * The state dict: parameters and persistent buffers.
+ */
+#define GSIG_TABLE_WEIGHTS 1
+
+/**
+ * The constants: lifted tensor constants, non-persistent buffers.
+ */
+#define GSIG_TABLE_CONSTANTS 2
+
+/**
+ * The storage's raw bytes, little-endian, as torch keeps them in memory: the view is
+ * `shape` and `strides` (in elements) from element `storage_offset` of the storage.
+ */
+#define GSIG_ENCODING_RAW 1
+
+/**
+ * A `torch.save` pickle of a tensor subclass: the bytes are not the tensor's.
+ */
+#define GSIG_ENCODING_PICKLE 2
+
+/**
+ * A TorchScript object (`torch._C._pickle_save`): needs its class's library to load.
+ */
+#define GSIG_OBJECT_TORCH_SCRIPT 1
+
+/**
+ * A Python pickle of an opaque object (torch 2.13+): needs its class to load.
+ */
+#define GSIG_OBJECT_PICKLE 2
+
+/**
+ * Inside the `torch.save` pickle of the constants (torch ≤ 2.8).
+ */
+#define GSIG_OBJECT_IN_CONSTANTS_PICKLE 3
+
+/**
+ * Worth knowing: torch itself loads such archives.
+ */
+#define GSIG_SEVERITY_WARNING 1
+
+/**
+ * The archive does not hold what its signature says.
+ */
+#define GSIG_SEVERITY_ERROR 2
 
 /**
  * The signature embedded by `graphsig embed` when there is one, else the program's own.
@@ -464,6 +1037,13 @@ typedef uint32_t gsig_file_kind;
  * The signature is too large for the format asked for.
  */
 #define GSIG_ERR_TOO_LARGE 31
+
+/**
+ * A consistency check of an archive map failed at error severity
+ * (`gsig_archive_map_verify`; every failed check is in the message). Codes 41 to 49 are
+ * kept for the archive map. ABI 1.1.
+ */
+#define GSIG_ERR_MAP_CHECK 40
 
 /**
  * A failure of the library this ABI version has no code for (the message says what).
@@ -640,8 +1220,9 @@ gsig_status gsig_abi_version(uint32_t *major, uint32_t *minor);
 gsig_status gsig_library_version(struct gsig_str *version);
 
 /**
- * The schema version of our formats this library writes (1.0 today; it reads every minor
- * of that major).
+ * The schema version of our formats this library writes when it writes the metadata of a
+ * signature's values (1.1 today, `gsig_archive_map_encode`; a signature alone,
+ * `gsig_signature_encode`, is written as 1.0 bytes). It reads every minor of that major.
  *
  * # Safety
  *
@@ -886,6 +1467,478 @@ gsig_status gsig_signature_text(const struct gsig_signature *sig,
                                 size_t *len);
 
 /**
+ * Opens the archive map of a `.pt2` file (either layout, torch 2.1 to 2.15), as
+ * `graphsig map` reads it: the program JSON, the payload configs and the `torch.save`
+ * pickles are read (never executed), never a weight's bytes.
+ *
+ * - `path`: NUL-terminated (bytes on Unix, UTF-8 elsewhere); not NULL.
+ * - `model`: in an archive of several programs, the one to map (NUL-terminated UTF-8), or
+ *   NULL for the only one (`GSIG_ERR_MODEL`, listing the names, if there are several).
+ * - `out`: receives the handle, to be freed with `gsig_archive_map_free`; not NULL.
+ *   Written only on `GSIG_OK`.
+ *
+ * A file that is not a `.pt2` is `GSIG_ERR_UNRECOGNIZED` (saying what it is: a
+ * `torch.save` checkpoint, an AOTInductor package, ...); a broken config, a pickle outside
+ * the allow-list or a view past its record is `GSIG_ERR_DECODE` naming the record. The map
+ * opens even when consistency checks fail: ask `gsig_archive_map_verify`.
+ *
+ * # Safety
+ *
+ * `path` and `model` (when not NULL) point to NUL-terminated strings; `out` (when not
+ * NULL) is valid for a write of a handle.
+ */
+gsig_status gsig_archive_map_open_path(const char *path,
+                                       const char *model,
+                                       struct gsig_archive_map **out);
+
+/**
+ * Opens the archive map of the `.pt2` in `len` bytes at `data`, as
+ * `gsig_archive_map_open_path` does for a file. Offsets in the payload index are then
+ * offsets into these bytes. The bytes are not kept: the caller may free them once this
+ * returns.
+ *
+ * # Safety
+ *
+ * `data` is valid for reads of `len` bytes (may be NULL when `len` is 0); `model` is NULL
+ * or NUL-terminated; `out` (when not NULL) is valid for a write of a handle.
+ */
+gsig_status gsig_archive_map_open_bytes(const uint8_t *data,
+                                        size_t len,
+                                        const char *model,
+                                        struct gsig_archive_map **out);
+
+/**
+ * Frees an archive map handle. Freeing NULL does nothing and returns `GSIG_OK`; freeing it
+ * twice, or a value that is not a live archive map handle (a `gsig_signature` included),
+ * returns `GSIG_ERR_INVALID_HANDLE` and changes nothing. Every `gsig_str` borrowed from the
+ * handle is invalid afterwards.
+ */
+gsig_status gsig_archive_map_free(struct gsig_archive_map *map);
+
+/**
+ * The program's name, e.g. `"model"` (borrowed from the handle).
+ *
+ * # Safety
+ *
+ * `name` is valid for a write of a `gsig_str`.
+ */
+gsig_status gsig_archive_map_model(const struct gsig_archive_map *map, struct gsig_str *name);
+
+/**
+ * The archive's layout: `GSIG_FILE_PT2_LEGACY_ZIP` (the JSON's `"legacy-zip"`) or
+ * `GSIG_FILE_PT2_ARCHIVE` (`"pt2-archive"`).
+ *
+ * # Safety
+ *
+ * `layout` is valid for a write of a `uint32_t`.
+ */
+gsig_status gsig_archive_map_layout(const struct gsig_archive_map *map, gsig_file_kind *layout);
+
+/**
+ * torch's schema version of the program (e.g. 8.20), `present` false and zeros when the
+ * program records none.
+ *
+ * # Safety
+ *
+ * Each out-parameter is valid for a write of its type.
+ */
+gsig_status gsig_archive_map_torch_schema_version(const struct gsig_archive_map *map,
+                                                  bool *present,
+                                                  uint64_t *major,
+                                                  uint64_t *minor);
+
+/**
+ * The torch release that wrote the program (e.g. `2.15.0+cu132`), `present` false and
+ * `version` empty when it records none.
+ *
+ * # Safety
+ *
+ * Each out-parameter is valid for a write of its type.
+ */
+gsig_status gsig_archive_map_torch_version(const struct gsig_archive_map *map,
+                                           bool *present,
+                                           struct gsig_str *version);
+
+/**
+ * A new `gsig_signature` handle of the map's signature (the program's own), to be freed
+ * with `gsig_signature_free`; independent of the map handle. Its input and output specs
+ * have the indices of the map's bindings and metadata.
+ *
+ * # Safety
+ *
+ * `out` is valid for a write of a handle.
+ */
+gsig_status gsig_archive_map_signature(const struct gsig_archive_map *map,
+                                       struct gsig_signature **out);
+
+/**
+ * The number of graph inputs (equal to the signature's input specs).
+ *
+ * # Safety
+ *
+ * `count` is valid for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_input_count(const struct gsig_archive_map *map, size_t *count);
+
+/**
+ * The number of graph outputs (equal to the signature's output specs).
+ *
+ * # Safety
+ *
+ * `count` is valid for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_output_count(const struct gsig_archive_map *map, size_t *count);
+
+/**
+ * Graph input `index` of the binding plan: its spec's kind, its name, and where it comes
+ * from (a payload, the caller, a constant, a custom object or a token). Strings are
+ * borrowed from the handle.
+ *
+ * # Safety
+ *
+ * `binding` is valid for a write of a `gsig_input_binding`.
+ */
+gsig_status gsig_archive_map_input(const struct gsig_archive_map *map,
+                                   size_t index,
+                                   struct gsig_input_binding *binding);
+
+/**
+ * Graph output `index` of the binding plan: its spec's kind, its name, and where it goes
+ * (the caller, the loss, a write-back, a gradient or a token).
+ *
+ * # Safety
+ *
+ * `binding` is valid for a write of a `gsig_output_binding`.
+ */
+gsig_status gsig_archive_map_output(const struct gsig_archive_map *map,
+                                    size_t index,
+                                    struct gsig_output_binding *binding);
+
+/**
+ * The number of notes: what the plan could not say, and why (the JSON's `notes`).
+ *
+ * # Safety
+ *
+ * `count` is valid for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_note_count(const struct gsig_archive_map *map, size_t *count);
+
+/**
+ * Note `index`.
+ *
+ * # Safety
+ *
+ * `note` is valid for a write of a `gsig_str`.
+ */
+gsig_status gsig_archive_map_note(const struct gsig_archive_map *map,
+                                  size_t index,
+                                  struct gsig_str *note);
+
+/**
+ * The metadata torch recorded for graph input `index`'s value (the JSON's `meta`):
+ * `GSIG_META_UNKNOWN` when none; for a tensor, `GSIG_META_TENSOR`, and
+ * `gsig_archive_map_input_tensor` gives the rest.
+ *
+ * # Safety
+ *
+ * `meta` is valid for a write of a `gsig_value_meta`.
+ */
+gsig_status gsig_archive_map_input_meta(const struct gsig_archive_map *map,
+                                        size_t index,
+                                        struct gsig_value_meta *meta);
+
+/**
+ * The metadata torch recorded for graph output `index`'s value, as
+ * `gsig_archive_map_input_meta`.
+ *
+ * # Safety
+ *
+ * `meta` is valid for a write of a `gsig_value_meta`.
+ */
+gsig_status gsig_archive_map_output_meta(const struct gsig_archive_map *map,
+                                         size_t index,
+                                         struct gsig_value_meta *meta);
+
+/**
+ * The tensor metadata of graph input `index` (dtype, rank, storage offset, device, layout,
+ * requires_grad); `GSIG_NOT_FOUND`, writing nothing, when its value is not a tensor or has
+ * no metadata.
+ *
+ * # Safety
+ *
+ * `tensor` is valid for a write of a `gsig_tensor_meta`.
+ */
+gsig_status gsig_archive_map_input_tensor(const struct gsig_archive_map *map,
+                                          size_t index,
+                                          struct gsig_tensor_meta *tensor);
+
+/**
+ * The tensor metadata of graph output `index`, as `gsig_archive_map_input_tensor`.
+ *
+ * # Safety
+ *
+ * `tensor` is valid for a write of a `gsig_tensor_meta`.
+ */
+gsig_status gsig_archive_map_output_tensor(const struct gsig_archive_map *map,
+                                           size_t index,
+                                           struct gsig_tensor_meta *tensor);
+
+/**
+ * Size `dim` of graph input `index`'s tensor: an integer, or a symbolic expression
+ * (`symbolic` true, with its short form and hint). `GSIG_NOT_FOUND` when the value is not
+ * a tensor; `GSIG_ERR_OUT_OF_RANGE` when `dim` is not below its rank.
+ *
+ * # Safety
+ *
+ * `size` is valid for a write of a `gsig_sym`.
+ */
+gsig_status gsig_archive_map_input_tensor_size(const struct gsig_archive_map *map,
+                                               size_t index,
+                                               size_t dim,
+                                               struct gsig_sym *size);
+
+/**
+ * Stride `dim` (in elements) of graph input `index`'s tensor, as
+ * `gsig_archive_map_input_tensor_size`.
+ *
+ * # Safety
+ *
+ * `stride` is valid for a write of a `gsig_sym`.
+ */
+gsig_status gsig_archive_map_input_tensor_stride(const struct gsig_archive_map *map,
+                                                 size_t index,
+                                                 size_t dim,
+                                                 struct gsig_sym *stride);
+
+/**
+ * Size `dim` of graph output `index`'s tensor, as `gsig_archive_map_input_tensor_size`.
+ *
+ * # Safety
+ *
+ * `size` is valid for a write of a `gsig_sym`.
+ */
+gsig_status gsig_archive_map_output_tensor_size(const struct gsig_archive_map *map,
+                                                size_t index,
+                                                size_t dim,
+                                                struct gsig_sym *size);
+
+/**
+ * Stride `dim` of graph output `index`'s tensor, as `gsig_archive_map_input_tensor_size`.
+ *
+ * # Safety
+ *
+ * `stride` is valid for a write of a `gsig_sym`.
+ */
+gsig_status gsig_archive_map_output_tensor_stride(const struct gsig_archive_map *map,
+                                                  size_t index,
+                                                  size_t dim,
+                                                  struct gsig_sym *stride);
+
+/**
+ * The number of range constraints.
+ *
+ * # Safety
+ *
+ * `count` is valid for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_range_constraint_count(const struct gsig_archive_map *map,
+                                                    size_t *count);
+
+/**
+ * Range constraint `index`: a symbol and its inclusive range, each side optional.
+ *
+ * # Safety
+ *
+ * `constraint` is valid for a write of a `gsig_range_constraint`.
+ */
+gsig_status gsig_archive_map_range_constraint(const struct gsig_archive_map *map,
+                                              size_t index,
+                                              struct gsig_range_constraint *constraint);
+
+/**
+ * The number of storages of the payload index.
+ *
+ * # Safety
+ *
+ * `count` is valid for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_storage_count(const struct gsig_archive_map *map, size_t *count);
+
+/**
+ * Storage `index`: its record, its absolute byte offset and length in the file, and
+ * whether it is stored (mmap-able).
+ *
+ * # Safety
+ *
+ * `storage` is valid for a write of a `gsig_storage`.
+ */
+gsig_status gsig_archive_map_storage(const struct gsig_archive_map *map,
+                                     size_t index,
+                                     struct gsig_storage *storage);
+
+/**
+ * The number of tensors of the payload index.
+ *
+ * # Safety
+ *
+ * `count` is valid for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_payload_count(const struct gsig_archive_map *map, size_t *count);
+
+/**
+ * Tensor `index` of the payload index (in the order its tables list them): its name,
+ * table, storage, encoding, dtype, rank and storage offset.
+ *
+ * # Safety
+ *
+ * `payload` is valid for a write of a `gsig_payload`.
+ */
+gsig_status gsig_archive_map_payload(const struct gsig_archive_map *map,
+                                     size_t index,
+                                     struct gsig_payload *payload);
+
+/**
+ * Size `dim` of payload tensor `index`.
+ *
+ * # Safety
+ *
+ * `size` is valid for a write of an `int64_t`.
+ */
+gsig_status gsig_archive_map_payload_size(const struct gsig_archive_map *map,
+                                          size_t index,
+                                          size_t dim,
+                                          int64_t *size);
+
+/**
+ * Stride `dim` (in elements) of payload tensor `index`.
+ *
+ * # Safety
+ *
+ * `stride` is valid for a write of an `int64_t`.
+ */
+gsig_status gsig_archive_map_payload_stride(const struct gsig_archive_map *map,
+                                            size_t index,
+                                            size_t dim,
+                                            int64_t *stride);
+
+/**
+ * Looks a state-dict or constant name up (`len` bytes at `name`, e.g. the `target` of a
+ * `GSIG_FROM_PAYLOAD` binding): its index in the payload index, or `GSIG_NOT_FOUND`
+ * (writing nothing).
+ *
+ * # Safety
+ *
+ * `name` is valid for reads of `len` bytes (may be NULL when `len` is 0); `index` is valid
+ * for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_payload_find(const struct gsig_archive_map *map,
+                                          const char *name,
+                                          size_t len,
+                                          size_t *index);
+
+/**
+ * The number of objects (custom and opaque) of the payload index.
+ *
+ * # Safety
+ *
+ * `count` is valid for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_object_count(const struct gsig_archive_map *map, size_t *count);
+
+/**
+ * Object `index` of the payload index: its name, its bytes and their encoding.
+ *
+ * # Safety
+ *
+ * `object` is valid for a write of a `gsig_object_payload`.
+ */
+gsig_status gsig_archive_map_object(const struct gsig_archive_map *map,
+                                    size_t index,
+                                    struct gsig_object_payload *object);
+
+/**
+ * Looks an object's name up: its index among the objects, or `GSIG_NOT_FOUND`.
+ *
+ * # Safety
+ *
+ * `name` is valid for reads of `len` bytes (may be NULL when `len` is 0); `index` is valid
+ * for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_object_find(const struct gsig_archive_map *map,
+                                         const char *name,
+                                         size_t len,
+                                         size_t *index);
+
+/**
+ * The number of findings of the consistency checks under `profile` (`GSIG_PROFILE_*`),
+ * warnings included (computed on the first call for a profile, then kept).
+ *
+ * # Safety
+ *
+ * `count` is valid for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_finding_count(const struct gsig_archive_map *map,
+                                           gsig_profile profile,
+                                           size_t *count);
+
+/**
+ * Finding `index` under `profile`: its rule code, severity, place and message.
+ *
+ * # Safety
+ *
+ * `finding` is valid for a write of a `gsig_finding`.
+ */
+gsig_status gsig_archive_map_finding(const struct gsig_archive_map *map,
+                                     gsig_profile profile,
+                                     size_t index,
+                                     struct gsig_finding *finding);
+
+/**
+ * `GSIG_OK` when no consistency check under `profile` fails at error severity (warnings
+ * are allowed, as `graphsig map` exits 0 with them); else `GSIG_ERR_MAP_CHECK`, with every
+ * failed check in the last-error message (`inputs[3]: <what> [map-missing-payload]`, one
+ * per line).
+ */
+gsig_status gsig_archive_map_verify(const struct gsig_archive_map *map, gsig_profile profile);
+
+/**
+ * The map as the JSON `graphsig map --json` prints (`map_version` 1, contract in
+ * docs/cli.md), with the checks of `profile`, without the newline the CLI adds. Buffer
+ * protocol as `gsig_signature_encode`: a size query (`buf` NULL, `cap` 0) keeps the bytes
+ * with the handle for the call that follows.
+ *
+ * # Safety
+ *
+ * `buf` is valid for writes of `cap` bytes (may be NULL when `cap` is 0); `len` is valid
+ * for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_json(const struct gsig_archive_map *map,
+                                  gsig_profile profile,
+                                  char *buf,
+                                  size_t cap,
+                                  size_t *len);
+
+/**
+ * The map's signature with the metadata of its values (schema 1.1: dtypes, shapes with
+ * symbolic sizes, range constraints), encoded in one of our formats (`GSIG_FORMAT_JSON`,
+ * `_PROTO`, `_FBS`, `_BINCODE`): the bytes `graphsig convert FILE - --to FORMAT` writes for
+ * the archive's program. (`gsig_signature_encode` writes a signature alone, schema 1.0;
+ * torch's JSON carries no metadata: `GSIG_FORMAT_TORCH_JSON` is `GSIG_ERR_INVALID_ARGUMENT`
+ * here, use `gsig_signature_encode*` on `gsig_archive_map_signature`'s handle.) Buffer
+ * protocol as `gsig_signature_encode`.
+ *
+ * # Safety
+ *
+ * `buf` is valid for writes of `cap` bytes (may be NULL when `cap` is 0); `len` is valid
+ * for a write of a `size_t`.
+ */
+gsig_status gsig_archive_map_encode(const struct gsig_archive_map *map,
+                                    gsig_format format,
+                                    uint8_t *buf,
+                                    size_t cap,
+                                    size_t *len);
+
+/**
  * Opens the signature in the file at `path`, whatever kind of file it is: a `.pt2` of any
  * torch since 2.2 (either layout), torch's signature or exported-program JSON, one of our
  * formats (JSON, protobuf, FlatBuffers, bincode), or a `.safetensors` file carrying an
@@ -951,7 +2004,7 @@ gsig_status gsig_decode(const uint8_t *data,
 gsig_status gsig_signature_free(struct gsig_signature *sig);
 
 /**
- * The number of handles (of every type) open in the process: opened and not yet freed.
+ * The number of handles (of every type: signatures and archive maps) open in the process: opened and not yet freed.
  *
  * A leak check for handles: valgrind and LeakSanitizer see a handle never freed as memory
  * still reachable (the library's registry holds it), not as a leak, so a program's tests

@@ -1,6 +1,7 @@
 //! Writing a signature into the caller's buffer: our formats, torch's JSON, the text form.
 
 use std::ffi::c_char;
+use std::sync::Mutex;
 
 use graph_signature::codec::torch_json::{self, TorchTarget, WriteOptions};
 use graph_signature::codec::{self, Format};
@@ -30,15 +31,21 @@ impl Request {
 
 /// The size-query protocol shared by every buffer function:
 /// - `buf` NULL and `cap` 0: the size is written to `*len`, `GSIG_OK`; the bytes are kept
-///   with the handle for the call that follows;
+///   with the handle (in `pending`, with the request) for the call that follows;
 /// - `cap` at least the size: the bytes are written, their count to `*len`, `GSIG_OK`;
 /// - otherwise nothing is written to `buf`, the size needed to `*len`,
 ///   `GSIG_ERR_BUFFER_TOO_SMALL`.
-fn fill(entry: &Entry, request: Request, buf: OutBuffer, len: Out<usize>) -> Result<gsig_status, Failure> {
-    let mut pending = entry.pending.lock().unwrap_or_else(|p| p.into_inner());
+pub(crate) fn fill_with<K: PartialEq>(
+    pending: &Mutex<Option<(K, Vec<u8>)>>,
+    request: K,
+    produce: impl FnOnce() -> Result<Vec<u8>, Failure>,
+    buf: OutBuffer,
+    len: Out<usize>,
+) -> Result<gsig_status, Failure> {
+    let mut pending = pending.lock().unwrap_or_else(|p| p.into_inner());
     let bytes = match pending.take() {
         Some((asked, bytes)) if asked == request => bytes,
-        _ => request.produce(entry)?,
+        _ => produce()?,
     };
     let n = bytes.len();
     if !buf.is_query() && buf.fill(&bytes) {
@@ -53,6 +60,10 @@ fn fill(entry: &Entry, request: Request, buf: OutBuffer, len: Out<usize>) -> Res
     } else {
         Err(Failure::new(status, format!("the buffer holds {} bytes; {n} are needed", buf.cap())))
     }
+}
+
+fn fill(entry: &Entry, request: Request, buf: OutBuffer, len: Out<usize>) -> Result<gsig_status, Failure> {
+    fill_with(&entry.pending, request, || request.produce(entry), buf, len)
 }
 
 /// Encodes the signature in `format` (a `GSIG_FORMAT_*` value) at our current schema

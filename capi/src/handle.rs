@@ -23,13 +23,15 @@ const TAG_MASK: usize = (1 << TAG_BITS) - 1;
 pub(crate) enum Tag {
     /// `gsig_signature`.
     Signature = 0x5,
-    // 0x9 is reserved for the archive map's handle (docs/capi.md, "ABI versioning").
+    /// `gsig_archive_map` (ABI 1.1).
+    ArchiveMap = 0x9,
 }
 
 impl Tag {
     fn name(self) -> &'static str {
         match self {
             Tag::Signature => "gsig_signature",
+            Tag::ArchiveMap => "gsig_archive_map",
         }
     }
 }
@@ -37,6 +39,16 @@ impl Tag {
 /// What the registry holds for one handle.
 pub(crate) enum Object {
     Signature(Arc<crate::signature::Entry>),
+    ArchiveMap(Arc<crate::map::Entry>),
+}
+
+impl Object {
+    fn tag(&self) -> Tag {
+        match self {
+            Object::Signature(_) => Tag::Signature,
+            Object::ArchiveMap(_) => Tag::ArchiveMap,
+        }
+    }
 }
 
 struct Registry {
@@ -89,6 +101,16 @@ pub(crate) fn signature(id: usize) -> Result<Arc<crate::signature::Entry>, Failu
     Err(invalid(Tag::Signature, id))
 }
 
+/// The archive map entry of handle `id`.
+pub(crate) fn archive_map(id: usize) -> Result<Arc<crate::map::Entry>, Failure> {
+    if id & TAG_MASK == Tag::ArchiveMap as usize {
+        if let Some(Object::ArchiveMap(entry)) = registry().live.get(&id) {
+            return Ok(Arc::clone(entry));
+        }
+    }
+    Err(invalid(Tag::ArchiveMap, id))
+}
+
 /// Removes handle `id`; `Ok(false)` for 0 (freeing NULL does nothing).
 pub(crate) fn remove(tag: Tag, id: usize) -> Result<bool, Failure> {
     if id == 0 {
@@ -97,11 +119,12 @@ pub(crate) fn remove(tag: Tag, id: usize) -> Result<bool, Failure> {
     let removed = {
         let mut reg = registry();
         match reg.live.get(&id) {
-            Some(Object::Signature(_)) if tag == Tag::Signature => reg.live.remove(&id),
+            Some(object) if object.tag() == tag => reg.live.remove(&id),
             _ => None,
         }
     };
-    // The entry is dropped here, outside the lock (a large signature takes a while to free).
+    // The entry is dropped here, outside the lock (a large signature or map takes a while
+    // to free).
     match removed {
         Some(_) => Ok(true),
         None => Err(invalid(tag, id)),

@@ -17,10 +17,13 @@ pub mod access;
 pub mod encode;
 mod ffi;
 mod handle;
+pub mod map;
 pub mod signature;
 pub mod status;
 pub mod types;
 
+#[cfg(test)]
+mod map_tests;
 #[cfg(test)]
 mod tests;
 
@@ -35,7 +38,7 @@ use crate::types::gsig_str;
 pub const GSIG_ABI_VERSION_MAJOR: u32 = 1;
 /// The ABI minor version of this header: a library with the same major and a minor at least
 /// this one has every function and value this header declares.
-pub const GSIG_ABI_VERSION_MINOR: u32 = 0;
+pub const GSIG_ABI_VERSION_MINOR: u32 = 1;
 
 /// The ABI version of the library loaded at run time, to compare with
 /// `GSIG_ABI_VERSION_MAJOR` and `GSIG_ABI_VERSION_MINOR` (docs/capi.md, "ABI versioning").
@@ -75,8 +78,9 @@ pub unsafe extern "C" fn gsig_library_version(version: *mut gsig_str) -> gsig_st
     })
 }
 
-/// The schema version of our formats this library writes (1.0 today; it reads every minor
-/// of that major).
+/// The schema version of our formats this library writes when it writes the metadata of a
+/// signature's values (1.1 today, `gsig_archive_map_encode`; a signature alone,
+/// `gsig_signature_encode`, is written as 1.0 bytes). It reads every minor of that major.
 ///
 /// # Safety
 ///

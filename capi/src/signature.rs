@@ -78,7 +78,7 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    fn new(signature: ExportGraphSignature, origin: Origin) -> Self {
+    pub(crate) fn new(signature: ExportGraphSignature, origin: Origin) -> Self {
         Self { signature, origin, pending: Mutex::new(None) }
     }
 
@@ -136,7 +136,7 @@ fn read_options(model: Option<&str>, source: gsig_source) -> Result<ReadOptions,
 }
 
 /// Registers an entry and writes its handle.
-fn publish(entry: Entry, out: Out<*mut gsig_signature>) {
+pub(crate) fn publish(entry: Entry, out: Out<*mut gsig_signature>) {
     let id = handle::insert(Tag::Signature, Object::Signature(Arc::new(entry)));
     // An id, not an address: C never dereferences it (the type is incomplete), and Rust
     // turns it back into an id only (`handle_id`).
@@ -154,13 +154,13 @@ pub(crate) fn entry(sig: *const gsig_signature) -> Result<Arc<Entry>, Failure> {
 }
 
 #[cfg(unix)]
-fn path_of(bytes: &[u8]) -> Result<&Path, Failure> {
+pub(crate) fn path_of(bytes: &[u8]) -> Result<&Path, Failure> {
     use std::os::unix::ffi::OsStrExt;
     Ok(Path::new(std::ffi::OsStr::from_bytes(bytes)))
 }
 
 #[cfg(not(unix))]
-fn path_of(bytes: &[u8]) -> Result<&Path, Failure> {
+pub(crate) fn path_of(bytes: &[u8]) -> Result<&Path, Failure> {
     Ok(Path::new(ffi::utf8(bytes, "path")?))
 }
 
@@ -272,7 +272,7 @@ pub extern "C" fn gsig_signature_free(sig: *mut gsig_signature) -> gsig_status {
     })
 }
 
-/// The number of handles (of every type) open in the process: opened and not yet freed.
+/// The number of handles (of every type: signatures and archive maps) open in the process: opened and not yet freed.
 ///
 /// A leak check for handles: valgrind and LeakSanitizer see a handle never freed as memory
 /// still reachable (the library's registry holds it), not as a leak, so a program's tests

@@ -60,6 +60,11 @@ pub const GSIG_ERR_UNREPRESENTABLE: gsig_status = 30;
 /// The signature is too large for the format asked for.
 pub const GSIG_ERR_TOO_LARGE: gsig_status = 31;
 
+/// A consistency check of an archive map failed at error severity
+/// (`gsig_archive_map_verify`; every failed check is in the message). Codes 41 to 49 are
+/// kept for the archive map. ABI 1.1.
+pub const GSIG_ERR_MAP_CHECK: gsig_status = 40;
+
 /// A failure of the library this ABI version has no code for (the message says what).
 pub const GSIG_ERR_OTHER: gsig_status = 90;
 /// A bug: the library panicked; the panic was caught at the boundary. Please report it.
@@ -150,6 +155,7 @@ pub extern "C" fn gsig_status_name(status: gsig_status) -> *const c_char {
         GSIG_ERR_NO_SIGNATURE => c"GSIG_ERR_NO_SIGNATURE",
         GSIG_ERR_UNREPRESENTABLE => c"GSIG_ERR_UNREPRESENTABLE",
         GSIG_ERR_TOO_LARGE => c"GSIG_ERR_TOO_LARGE",
+        GSIG_ERR_MAP_CHECK => c"GSIG_ERR_MAP_CHECK",
         GSIG_ERR_OTHER => c"GSIG_ERR_OTHER",
         GSIG_ERR_PANIC => c"GSIG_ERR_PANIC",
         _ => c"GSIG_UNKNOWN_STATUS",

@@ -794,6 +794,7 @@ fn status_names_cover_every_code() {
         GSIG_ERR_NO_SIGNATURE,
         GSIG_ERR_UNREPRESENTABLE,
         GSIG_ERR_TOO_LARGE,
+        GSIG_ERR_MAP_CHECK,
         GSIG_ERR_OTHER,
         GSIG_ERR_PANIC,
     ];

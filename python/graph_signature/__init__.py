@@ -10,12 +10,21 @@ Python types), check it, convert it, and embed it into archives::
     sig.inputs_to_parameters["p_w"]     # 'w'
     data = sig.encode("proto")
 
-torch is imported only by ``ExportGraphSignature.to_torch()`` and ``from_torch()``.
+and the archive map of a ``.pt2``: what every graph input and output binds to, where every
+weight's bytes are, with numpy views over them::
+
+    amap = gs.map("model.pt2")
+    amap.inputs[0].source               # Source(from_='payload', target='lin.weight', found=True)
+    w = amap.tensor("lin.weight")       # a read-only numpy array over the file, no copy
+
+torch is imported only by ``ExportGraphSignature.to_torch()`` and ``from_torch()``; numpy
+only by the archive map's arrays.
 """
 
 from ._errors import (
     ClassifyError,
     DecodeError,
+    FileChangedError,
     GraphSignatureError,
     GraphSignatureOSError,
     InternalError,
@@ -26,29 +35,45 @@ from ._errors import (
     RefusedWriteError,
     UnrecognizedInputError,
     UnrepresentableError,
+    UnsupportedPayloadError,
     UnsupportedVersionError,
     ValidationError,
 )
 from ._native import (
     FORMATS,
+    ArchiveMap,
     ConstantArgument,
     CustomObjArgument,
+    Destination,
     ExportBackwardSignature,
     ExportGraphSignature,
+    Finding,
+    InputBinding,
     InputSpec,
+    ObjectPayload,
+    OutputBinding,
     OutputSpec,
+    PayloadIndex,
+    RangeConstraint,
     ReplaceHook,
+    Source,
+    Storage,
+    SymExpr,
     SymBoolArgument,
     SymFloatArgument,
     SymIntArgument,
     TensorArgument,
+    TensorMeta,
+    TensorPayload,
     TokenArgument,
+    ValueMeta,
     Violation,
     __version__,
     decode,
     embed,
     extract,
     load,
+    map,
 )
 from ._types import InputKind, OutputKind
 
@@ -65,16 +90,22 @@ def from_torch(obj):
     return convert(obj)
 
 
+# `map` is left out of __all__: `from graph_signature import *` would hide the builtin.
 __all__ = [
     "FORMATS",
+    "ArchiveMap",
     "ClassifyError",
     "ConstantArgument",
     "CustomObjArgument",
     "DecodeError",
+    "Destination",
     "ExportBackwardSignature",
     "ExportGraphSignature",
+    "FileChangedError",
+    "Finding",
     "GraphSignatureError",
     "GraphSignatureOSError",
+    "InputBinding",
     "InputKind",
     "InputSpec",
     "InternalError",
@@ -82,20 +113,31 @@ __all__ = [
     "MismatchError",
     "ModelSelectionError",
     "NoSignatureError",
+    "ObjectPayload",
+    "OutputBinding",
     "OutputKind",
     "OutputSpec",
+    "PayloadIndex",
+    "RangeConstraint",
     "RefusedWriteError",
     "ReplaceHook",
     "Signature",
+    "Source",
+    "Storage",
     "SymBoolArgument",
     "SymFloatArgument",
+    "SymExpr",
     "SymIntArgument",
     "TensorArgument",
+    "TensorMeta",
+    "TensorPayload",
     "TokenArgument",
     "UnrecognizedInputError",
     "UnrepresentableError",
+    "UnsupportedPayloadError",
     "UnsupportedVersionError",
     "ValidationError",
+    "ValueMeta",
     "Violation",
     "__version__",
     "decode",

@@ -105,6 +105,17 @@ class RefusedWriteError(GraphSignatureError):
     reason_code = None
 
 
+class UnsupportedPayloadError(GraphSignatureError, ValueError):
+    """A payload of an archive map that cannot be given as a numpy view (``ArchiveMap.tensor``):
+    ``name`` is the tensor, ``reason_code`` why: ``"dtype"`` (numpy has no dtype for it;
+    ``bits=True`` gives the bits of bfloat16, float8 and complex32), ``"compressed"`` (its
+    record is compressed, so there are no bytes to map) or ``"pickle"`` (a pickled tensor
+    subclass, whose bytes are not the tensor's)."""
+
+    name = None
+    reason_code = None
+
+
 class InternalError(GraphSignatureError):
     """A bug in graph_signature (a Rust panic, caught before it reached Python)."""
 
@@ -112,6 +123,11 @@ class InternalError(GraphSignatureError):
 class GraphSignatureOSError(GraphSignatureError, OSError):
     """An I/O error. The subclasses below also derive from the builtin ``OSError`` subclass
     of the error number, so ``except FileNotFoundError`` works as usual."""
+
+
+class FileChangedError(GraphSignatureOSError):
+    """The archive file changed (replaced, rewritten) between building its map and mapping its
+    bytes for numpy views: the map's offsets may not hold for it any more."""
 
 
 def _os_subclass(base):
@@ -145,5 +161,5 @@ __all__ = [
     "GraphSignatureError", "DecodeError", "UnrecognizedInputError", "ValidationError",
     "ClassifyError", "UnsupportedVersionError", "LimitError", "ModelSelectionError",
     "NoSignatureError", "UnrepresentableError", "MismatchError", "RefusedWriteError",
-    "InternalError", "GraphSignatureOSError",
+    "InternalError", "GraphSignatureOSError", "UnsupportedPayloadError", "FileChangedError",
 ]

@@ -3,10 +3,9 @@
 //! checked, by the library. The public package is `graph_signature` (`graph_signature/`).
 //!
 //! One module per part of the API: `signature` (the signature and its accessors), `types`
-//! (specs, arguments, violations), `errors` (exceptions, panics). The archive map of the
-//! library's `map` module will be one more (`map.rs`, classes over the library's tensor
-//! metadata and payload index, numpy imported lazily inside its array functions as torch
-//! is inside `to_torch`), registered below like the others.
+//! (specs, arguments, violations), `errors` (exceptions, panics), `map` (the archive map:
+//! classes over the library's binding plan, tensor metadata and payload index; numpy is
+//! imported lazily by `graph_signature/_numpy.py`, as torch is by `to_torch`).
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyTuple};
 
 mod errors;
+mod map;
 mod signature;
 mod types;
 
@@ -161,6 +161,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ConstantArgument>()?;
     m.add_class::<CustomObjArgument>()?;
     m.add_class::<TokenArgument>()?;
+    map::register(m)?;
     m.add("FORMATS", PyTuple::new(m.py(), codec::Format::ALL.iter().map(|f| f.name()))?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -4,9 +4,14 @@
  *
  *   gsig_check json  [--model NAME] FILE...  every accessor, as `graphsig inspect --json FILE`
  *   gsig_check text  [--model NAME] FILE...  torch's text form built from the specs, as `graphsig inspect`
- *   gsig_check table [--model NAME] FILE...  the specs, as `graphsig inspect --table` (no colour)
+ *   gsig_check table [--model NAME] FILE...  the specs (with dtype and shape from the archive map for an
+ *                                           archive), as `graphsig inspect --table` (no colour)
  *   gsig_check encode FORMAT [--target VERSION] [--lossy] FILE...
- *       the encoding, as `graphsig convert FILE - --to FORMAT [--target VERSION] [--lossy]`
+ *       the signature alone (schema 1.0), as `graphsig convert FILE - --to FORMAT --no-meta [--target ...]`
+ *   gsig_check map [--strict] [--model NAME] FILE...
+ *       the archive map from its getters, as `graphsig map --json [--strict] FILE`
+ *   gsig_check map-encode FORMAT FILE...
+ *       the program's signature with its metadata (schema 1.1), as `graphsig convert FILE - --to FORMAT`
  *   gsig_check errors FIXTURES_DIR LIBRARY_VERSION
  *       misuse and bad input give the documented status codes
  *
@@ -262,6 +267,424 @@ static void print_json(FILE *out, gsig_signature *sig) {
     fputs("}\n", out);
 }
 
+/* ---- the archive map, as `graphsig map --json` (serde_json's pretty printer) ---------- */
+
+/* A JSON writer with serde_json's pretty layout: two spaces per level, "key": value, and
+ * empty arrays and objects as [] and {}. */
+struct jw {
+    FILE *out;
+    int depth;
+    int count[32];
+};
+
+static void jw_newline(struct jw *w) {
+    int i;
+    fputc('\n', w->out);
+    for (i = 0; i < w->depth; i++) fputs("  ", w->out);
+}
+
+static void jw_next(struct jw *w) {
+    if (w->count[w->depth]++) fputc(',', w->out);
+    jw_newline(w);
+}
+
+static void jw_open(struct jw *w, char c) {
+    fputc(c, w->out);
+    if (++w->depth >= 32) fail("JSON nested too deeply for this program");
+    w->count[w->depth] = 0;
+}
+
+static void jw_close(struct jw *w, char c) {
+    int items = w->count[w->depth];
+    w->depth--;
+    if (items) jw_newline(w);
+    fputc(c, w->out);
+}
+
+static void jw_key(struct jw *w, const char *key) {
+    jw_next(w);
+    fprintf(w->out, "\"%s\": ", key);
+}
+
+static void jw_str(struct jw *w, const char *key, gsig_str value) {
+    jw_key(w, key);
+    json_string(w->out, value);
+}
+
+static void jw_cstr(struct jw *w, const char *key, const char *value) {
+    jw_key(w, key);
+    fprintf(w->out, "\"%s\"", value);
+}
+
+static void jw_opt_str(struct jw *w, const char *key, bool present, gsig_str value) {
+    jw_key(w, key);
+    if (present) {
+        json_string(w->out, value);
+    } else {
+        fputs("null", w->out);
+    }
+}
+
+static void jw_bool(struct jw *w, const char *key, bool value) {
+    jw_key(w, key);
+    fputs(value ? "true" : "false", w->out);
+}
+
+static void jw_int(struct jw *w, const char *key, long long value) {
+    jw_key(w, key);
+    fprintf(w->out, "%lld", value);
+}
+
+static void jw_uint(struct jw *w, const char *key, unsigned long long value) {
+    jw_key(w, key);
+    fprintf(w->out, "%llu", value);
+}
+
+/* A scalar as serde writes an f64, i64 or bool (a non-finite f64 is null). */
+static void json_scalar(FILE *out, const gsig_scalar *s) {
+    switch (s->type) {
+    case GSIG_SCALAR_NONE: fputs("null", out); break;
+    case GSIG_SCALAR_INT: fprintf(out, "%lld", (long long)s->integer); break;
+    case GSIG_SCALAR_BOOL: fputs(s->boolean ? "true" : "false", out); break;
+    case GSIG_SCALAR_FLOAT:
+        if (isfinite(s->floating)) {
+            json_float(out, s->floating);
+        } else {
+            fputs("null", out);
+        }
+        break;
+    default: fail("unknown scalar type %u", (unsigned)s->type);
+    }
+}
+
+/* A size, stride, offset or symbolic scalar: its value, or {"expr", "short", "hint"}. */
+static void json_sym(struct jw *w, const gsig_sym *s) {
+    if (!s->symbolic) {
+        if (s->value.type == GSIG_SCALAR_NONE) fail("a known value without a value");
+        json_scalar(w->out, &s->value);
+        return;
+    }
+    jw_open(w, '{');
+    jw_str(w, "expr", s->expr);
+    jw_str(w, "short", s->short_form);
+    jw_key(w, "hint");
+    json_scalar(w->out, &s->hint);
+    jw_close(w, '}');
+}
+
+typedef gsig_status (*dim_fn)(const gsig_archive_map *map, size_t index, size_t dim, gsig_sym *out);
+
+static void json_tensor_meta(struct jw *w, gsig_archive_map *map, int input, size_t i) {
+    gsig_tensor_meta t;
+    gsig_sym sym;
+    size_t d;
+    dim_fn size = input ? gsig_archive_map_input_tensor_size : gsig_archive_map_output_tensor_size;
+    dim_fn stride = input ? gsig_archive_map_input_tensor_stride : gsig_archive_map_output_tensor_stride;
+    OK(input ? gsig_archive_map_input_tensor(map, i, &t) : gsig_archive_map_output_tensor(map, i, &t));
+    jw_cstr(w, "type", "tensor");
+    jw_str(w, "dtype", t.dtype);
+    jw_key(w, "shape");
+    jw_open(w, '[');
+    for (d = 0; d < t.rank; d++) {
+        OK(size(map, i, d, &sym));
+        jw_next(w);
+        json_sym(w, &sym);
+    }
+    if (size(map, i, t.rank, &sym) != GSIG_ERR_OUT_OF_RANGE) fail("a size past the rank was given");
+    jw_close(w, ']');
+    jw_key(w, "strides");
+    jw_open(w, '[');
+    for (d = 0; d < t.strides_len; d++) {
+        OK(stride(map, i, d, &sym));
+        jw_next(w);
+        json_sym(w, &sym);
+    }
+    jw_close(w, ']');
+    jw_key(w, "storage_offset");
+    json_sym(w, &t.storage_offset);
+    jw_str(w, "device", t.device);
+    jw_str(w, "layout", t.layout);
+    jw_bool(w, "requires_grad", t.requires_grad);
+}
+
+static void json_meta(struct jw *w, gsig_archive_map *map, int input, size_t i) {
+    gsig_value_meta m;
+    gsig_tensor_meta t;
+    OK(input ? gsig_archive_map_input_meta(map, i, &m) : gsig_archive_map_output_meta(map, i, &m));
+    jw_key(w, "meta");
+    if (m.type != GSIG_META_TENSOR) {
+        gsig_status st = input ? gsig_archive_map_input_tensor(map, i, &t) : gsig_archive_map_output_tensor(map, i, &t);
+        if (st != GSIG_NOT_FOUND) fail("tensor metadata of a value that is not a tensor: %s", gsig_status_name(st));
+    }
+    if (m.type == GSIG_META_UNKNOWN) {
+        fputs("null", w->out);
+        return;
+    }
+    jw_open(w, '{');
+    switch (m.type) {
+    case GSIG_META_TENSOR: json_tensor_meta(w, map, input, i); break;
+    case GSIG_META_SYM_INT:
+    case GSIG_META_SYM_FLOAT:
+    case GSIG_META_SYM_BOOL:
+        jw_cstr(w, "type", m.type == GSIG_META_SYM_INT ? "sym_int" : m.type == GSIG_META_SYM_FLOAT ? "sym_float" : "sym_bool");
+        jw_key(w, "value");
+        json_sym(w, &m.value);
+        break;
+    case GSIG_META_CUSTOM_OBJ:
+        jw_cstr(w, "type", "custom_obj");
+        jw_str(w, "class_fqn", m.class_fqn);
+        break;
+    case GSIG_META_CONSTANT:
+        jw_cstr(w, "type", "constant");
+        jw_key(w, "value");
+        json_constant(w->out, &m.constant);
+        break;
+    case GSIG_META_TOKEN: jw_cstr(w, "type", "token"); break;
+    default: fail("unknown meta type %u", (unsigned)m.type);
+    }
+    jw_close(w, '}');
+}
+
+static gsig_str input_kind_str(uint32_t kind) {
+    gsig_str name;
+    OK(gsig_input_kind_name(kind, &name));
+    return name;
+}
+
+static void json_input(struct jw *w, gsig_archive_map *map, size_t i) {
+    gsig_input_binding b;
+    static const char *from[] = {NULL, "payload", "caller", "constant", "custom_object", "token"};
+    OK(gsig_archive_map_input(map, i, &b));
+    if (b.from < GSIG_FROM_PAYLOAD || b.from > GSIG_FROM_TOKEN) fail("unknown source %u", (unsigned)b.from);
+    jw_next(w);
+    jw_open(w, '{');
+    jw_uint(w, "index", i);
+    jw_str(w, "name", b.name);
+    jw_str(w, "kind", input_kind_str(b.kind));
+    jw_key(w, "source");
+    jw_open(w, '{');
+    jw_cstr(w, "from", from[b.from]);
+    switch (b.from) {
+    case GSIG_FROM_PAYLOAD:
+        jw_str(w, "target", b.target);
+        jw_bool(w, "found", b.found);
+        break;
+    case GSIG_FROM_CALLER: jw_opt_str(w, "path", b.has_path, b.path); break;
+    case GSIG_FROM_CONSTANT:
+        jw_key(w, "value");
+        json_constant(w->out, &b.constant);
+        jw_opt_str(w, "path", b.has_path, b.path);
+        break;
+    case GSIG_FROM_CUSTOM_OBJECT:
+        jw_str(w, "target", b.target);
+        jw_opt_str(w, "class_fqn", b.has_class_fqn, b.class_fqn);
+        jw_bool(w, "found", b.found);
+        break;
+    default: break;
+    }
+    jw_close(w, '}');
+    json_meta(w, map, 1, i);
+    jw_close(w, '}');
+}
+
+static void json_output(struct jw *w, gsig_archive_map *map, size_t i) {
+    gsig_output_binding b;
+    gsig_str kind;
+    static const char *to[] = {NULL, "caller", "loss", "write_back", "gradient", "token"};
+    OK(gsig_archive_map_output(map, i, &b));
+    if (b.to < GSIG_TO_CALLER || b.to > GSIG_TO_TOKEN) fail("unknown destination %u", (unsigned)b.to);
+    OK(gsig_output_kind_name(b.kind, &kind));
+    jw_next(w);
+    jw_open(w, '{');
+    jw_uint(w, "index", i);
+    jw_str(w, "name", b.name);
+    jw_str(w, "kind", kind);
+    jw_key(w, "destination");
+    jw_open(w, '{');
+    jw_cstr(w, "to", to[b.to]);
+    switch (b.to) {
+    case GSIG_TO_CALLER:
+    case GSIG_TO_LOSS: jw_opt_str(w, "path", b.has_path, b.path); break;
+    case GSIG_TO_WRITE_BACK:
+    case GSIG_TO_GRADIENT:
+        jw_str(w, b.to == GSIG_TO_WRITE_BACK ? "kind" : "of", input_kind_str(b.target_kind));
+        jw_str(w, "target", b.target);
+        break;
+    default: break;
+    }
+    jw_close(w, '}');
+    json_meta(w, map, 0, i);
+    jw_close(w, '}');
+}
+
+static void json_storage(struct jw *w, const gsig_storage *s) {
+    jw_open(w, '{');
+    jw_str(w, "record", s->record);
+    jw_opt_str(w, "member", s->has_member, s->member);
+    jw_uint(w, "offset", (unsigned long long)s->offset);
+    jw_uint(w, "length", (unsigned long long)s->length);
+    jw_bool(w, "stored", s->stored);
+    jw_close(w, '}');
+}
+
+static void json_payload(struct jw *w, gsig_archive_map *map, size_t i) {
+    gsig_payload p;
+    size_t d, found;
+    int64_t v;
+    OK(gsig_archive_map_payload(map, i, &p));
+    jw_next(w);
+    jw_open(w, '{');
+    jw_str(w, "name", p.name);
+    jw_cstr(w, "table", p.table == GSIG_TABLE_WEIGHTS ? "weights" : "constants");
+    jw_bool(w, "is_param", p.is_param);
+    jw_uint(w, "storage", p.storage);
+    jw_cstr(w, "encoding", p.encoding == GSIG_ENCODING_RAW ? "raw" : "pickle");
+    jw_str(w, "dtype", p.dtype);
+    jw_key(w, "shape");
+    jw_open(w, '[');
+    for (d = 0; d < p.rank; d++) {
+        OK(gsig_archive_map_payload_size(map, i, d, &v));
+        jw_next(w);
+        fprintf(w->out, "%lld", (long long)v);
+    }
+    jw_close(w, ']');
+    jw_key(w, "strides");
+    jw_open(w, '[');
+    for (d = 0; d < p.strides_len; d++) {
+        OK(gsig_archive_map_payload_stride(map, i, d, &v));
+        jw_next(w);
+        fprintf(w->out, "%lld", (long long)v);
+    }
+    jw_close(w, ']');
+    jw_int(w, "storage_offset", (long long)p.storage_offset);
+    jw_bool(w, "requires_grad", p.requires_grad);
+    jw_close(w, '}');
+    /* The lookup by name finds this payload or a later one of the same name. */
+    OK(gsig_archive_map_payload_find(map, p.name.data, p.name.len, &found));
+    if (found < i) fail("payload %zu: the lookup by name gives an earlier one", i);
+}
+
+static void print_map_json(FILE *out, gsig_archive_map *map, gsig_profile profile) {
+    struct jw w;
+    gsig_str s;
+    gsig_file_kind layout;
+    bool present;
+    uint64_t major, minor;
+    size_t n, i;
+    w.out = out;
+    w.depth = 0;
+    w.count[0] = 0;
+    jw_open(&w, '{');
+    jw_int(&w, "map_version", 1);
+    OK(gsig_archive_map_model(map, &s));
+    jw_str(&w, "model", s);
+    OK(gsig_archive_map_layout(map, &layout));
+    jw_cstr(&w, "layout", layout == GSIG_FILE_PT2_LEGACY_ZIP ? "legacy-zip" : "pt2-archive");
+    OK(gsig_archive_map_torch_schema_version(map, &present, &major, &minor));
+    jw_key(&w, "torch_schema_version");
+    if (present) {
+        fprintf(out, "\"%llu.%llu\"", (unsigned long long)major, (unsigned long long)minor);
+    } else {
+        fputs("null", out);
+    }
+    OK(gsig_archive_map_torch_version(map, &present, &s));
+    jw_opt_str(&w, "torch_version", present, s);
+
+    jw_key(&w, "inputs");
+    jw_open(&w, '[');
+    OK(gsig_archive_map_input_count(map, &n));
+    for (i = 0; i < n; i++) json_input(&w, map, i);
+    jw_close(&w, ']');
+    jw_key(&w, "outputs");
+    jw_open(&w, '[');
+    OK(gsig_archive_map_output_count(map, &n));
+    for (i = 0; i < n; i++) json_output(&w, map, i);
+    jw_close(&w, ']');
+
+    jw_key(&w, "notes");
+    jw_open(&w, '[');
+    OK(gsig_archive_map_note_count(map, &n));
+    for (i = 0; i < n; i++) {
+        OK(gsig_archive_map_note(map, i, &s));
+        jw_next(&w);
+        json_string(out, s);
+    }
+    jw_close(&w, ']');
+
+    jw_key(&w, "range_constraints");
+    jw_open(&w, '[');
+    OK(gsig_archive_map_range_constraint_count(map, &n));
+    for (i = 0; i < n; i++) {
+        gsig_range_constraint r;
+        OK(gsig_archive_map_range_constraint(map, i, &r));
+        jw_next(&w);
+        jw_open(&w, '{');
+        jw_str(&w, "symbol", r.symbol);
+        jw_key(&w, "min");
+        if (r.has_min) fprintf(out, "%lld", (long long)r.min); else fputs("null", out);
+        jw_key(&w, "max");
+        if (r.has_max) fprintf(out, "%lld", (long long)r.max); else fputs("null", out);
+        jw_close(&w, '}');
+    }
+    jw_close(&w, ']');
+
+    jw_key(&w, "storages");
+    jw_open(&w, '[');
+    OK(gsig_archive_map_storage_count(map, &n));
+    for (i = 0; i < n; i++) {
+        gsig_storage st;
+        OK(gsig_archive_map_storage(map, i, &st));
+        jw_next(&w);
+        json_storage(&w, &st);
+    }
+    jw_close(&w, ']');
+
+    jw_key(&w, "tensors");
+    jw_open(&w, '[');
+    OK(gsig_archive_map_payload_count(map, &n));
+    for (i = 0; i < n; i++) json_payload(&w, map, i);
+    jw_close(&w, ']');
+
+    jw_key(&w, "objects");
+    jw_open(&w, '[');
+    OK(gsig_archive_map_object_count(map, &n));
+    for (i = 0; i < n; i++) {
+        gsig_object_payload o;
+        static const char *encodings[] = {NULL, "torch_script", "pickle", "in_constants_pickle"};
+        size_t found;
+        OK(gsig_archive_map_object(map, i, &o));
+        if (o.encoding < GSIG_OBJECT_TORCH_SCRIPT || o.encoding > GSIG_OBJECT_IN_CONSTANTS_PICKLE) {
+            fail("unknown object encoding %u", (unsigned)o.encoding);
+        }
+        OK(gsig_archive_map_object_find(map, o.name.data, o.name.len, &found));
+        jw_next(&w);
+        jw_open(&w, '{');
+        jw_str(&w, "name", o.name);
+        jw_key(&w, "storage");
+        json_storage(&w, &o.storage);
+        jw_cstr(&w, "encoding", encodings[o.encoding]);
+        jw_close(&w, '}');
+    }
+    jw_close(&w, ']');
+
+    jw_key(&w, "checks");
+    jw_open(&w, '[');
+    OK(gsig_archive_map_finding_count(map, profile, &n));
+    for (i = 0; i < n; i++) {
+        gsig_finding f;
+        OK(gsig_archive_map_finding(map, profile, i, &f));
+        jw_next(&w);
+        jw_open(&w, '{');
+        jw_str(&w, "code", f.code);
+        jw_cstr(&w, "severity", f.severity == GSIG_SEVERITY_ERROR ? "error" : "warning");
+        jw_str(&w, "at", f.at);
+        jw_str(&w, "message", f.message);
+        jw_close(&w, '}');
+    }
+    jw_close(&w, ']');
+    jw_close(&w, '}');
+}
+
 /* ---- specs ---------------------------------------------------------------------------- */
 
 static gsig_spec spec_at(gsig_signature *sig, int input, size_t i) {
@@ -407,7 +830,7 @@ static size_t width(const char *s) {
     return n;
 }
 
-#define MAX_COLUMNS 6
+#define MAX_COLUMNS 8
 
 static char *dup_str(gsig_str s) {
     char *out = malloc(s.len + 1);
@@ -439,11 +862,57 @@ static void print_row(FILE *out, char **cells, const size_t *widths, int columns
     fputc('\n', out);
 }
 
-static void print_table_part(FILE *out, gsig_signature *sig, int input) {
-    static const char *in_header[] = {"#", "name", "kind", "target", "persistent", "argument"};
-    static const char *out_header[] = {"#", "name", "kind", "target", "argument"};
+/* The dtype and shape cells of `inspect --table` for a value, from the archive map. */
+static void meta_cells(gsig_archive_map *map, int input, size_t i, char **dtype, char **shape) {
+    gsig_value_meta m;
+    gsig_tensor_meta t;
+    gsig_sym sym;
+    char *text = NULL;
+    size_t text_len = 0, d;
+    FILE *mem;
+    OK(input ? gsig_archive_map_input_meta(map, i, &m) : gsig_archive_map_output_meta(map, i, &m));
+    mem = open_memstream(&text, &text_len);
+    if (!mem) fail("open_memstream failed");
+    switch (m.type) {
+    case GSIG_META_TENSOR:
+        OK(input ? gsig_archive_map_input_tensor(map, i, &t) : gsig_archive_map_output_tensor(map, i, &t));
+        *dtype = dup_str(t.dtype);
+        fputc('[', mem);
+        for (d = 0; d < t.rank; d++) {
+            OK(input ? gsig_archive_map_input_tensor_size(map, i, d, &sym)
+                     : gsig_archive_map_output_tensor_size(map, i, d, &sym));
+            if (d) fputs(", ", mem);
+            if (sym.symbolic) {
+                put(mem, sym.short_form);
+            } else {
+                fprintf(mem, "%lld", (long long)sym.value.integer);
+            }
+        }
+        fputc(']', mem);
+        break;
+    case GSIG_META_SYM_INT:
+        *dtype = dup_c("SymInt");
+        if (m.value.symbolic) {
+            put(mem, m.value.short_form);
+        } else {
+            fprintf(mem, "%lld", (long long)m.value.value.integer);
+        }
+        break;
+    case GSIG_META_SYM_FLOAT: *dtype = dup_c("SymFloat"); break;
+    case GSIG_META_SYM_BOOL: *dtype = dup_c("SymBool"); break;
+    case GSIG_META_CUSTOM_OBJ: *dtype = dup_str(m.class_fqn); break;
+    default: *dtype = dup_c(""); break;
+    }
+    fclose(mem);
+    *shape = text;
+}
+
+/* `map` (may be NULL): the archive's map, for the dtype and shape columns. */
+static void print_table_part(FILE *out, gsig_signature *sig, gsig_archive_map *map, int input) {
+    static const char *in_header[] = {"#", "name", "kind", "target", "persistent", "argument", "dtype", "shape"};
+    static const char *out_header[] = {"#", "name", "kind", "target", "argument", "dtype", "shape"};
     const char **header = input ? in_header : out_header;
-    int columns = input ? 6 : 5, c;
+    int base = input ? 6 : 5, columns = base + (map ? 2 : 0), c;
     size_t n, i, widths[MAX_COLUMNS];
     char ***rows;
     OK(input ? gsig_input_count(sig, &n) : gsig_output_count(sig, &n));
@@ -471,6 +940,16 @@ static void print_table_part(FILE *out, gsig_signature *sig, int input) {
             rows[i][5] = arg;
         } else {
             rows[i][4] = arg;
+        }
+        if (map) {
+            size_t count;
+            OK(input ? gsig_archive_map_input_count(map, &count) : gsig_archive_map_output_count(map, &count));
+            if (i < count) {
+                meta_cells(map, input, i, &rows[i][base], &rows[i][base + 1]);
+            } else {
+                rows[i][base] = dup_c("");
+                rows[i][base + 1] = dup_c("");
+            }
         }
         for (c = 0; c < columns; c++) {
             if (width(rows[i][c]) > widths[c]) widths[c] = width(rows[i][c]);
@@ -530,6 +1009,41 @@ static void cmd_text(const char *path, const char *model) {
     OK(gsig_signature_free(sig));
 }
 
+static gsig_status fill_map_json(gsig_signature *handle, const void *request, uint8_t *buf, size_t cap, size_t *len) {
+    /* `filled` is written for signatures; the map's handle travels through its pointer. */
+    return gsig_archive_map_json((gsig_archive_map *)(void *)handle, *(const gsig_profile *)request, (char *)buf, cap,
+                                 len);
+}
+
+/* The map from its getters, which must be the library's own JSON of it; then whether its
+ * checks pass as graphsig's exit status says (verify). Returns 1 when a check failed. */
+static int cmd_map(const char *path, const char *model, gsig_profile profile) {
+    gsig_archive_map *map = NULL;
+    char *mine = NULL;
+    size_t mine_len = 0, len;
+    uint8_t *json;
+    FILE *mem;
+    gsig_status verified;
+    OK(gsig_archive_map_open_path(path, model, &map));
+    if (map == NULL) fail("gsig_archive_map_open_path gave GSIG_OK and no handle");
+    mem = open_memstream(&mine, &mine_len);
+    if (!mem) fail("open_memstream failed");
+    print_map_json(mem, map, profile);
+    fclose(mem);
+    json = filled((gsig_signature *)(void *)map, fill_map_json, &profile, &len);
+    if (mine_len != len || memcmp(mine, json, len) != 0) {
+        fail("%s: the JSON built from the getters differs from gsig_archive_map_json", path);
+    }
+    fwrite(mine, 1, mine_len, stdout);
+    fputc('\n', stdout); /* graphsig ends its output with a newline */
+    free(mine);
+    free(json);
+    verified = gsig_archive_map_verify(map, profile);
+    if (verified != GSIG_OK && verified != GSIG_ERR_MAP_CHECK) fail("verify: %s", gsig_status_name(verified));
+    OK(gsig_archive_map_free(map));
+    return verified == GSIG_ERR_MAP_CHECK;
+}
+
 static void cmd_json(const char *path, const char *model) {
     gsig_signature *sig = open_file(path, model);
     check_user_values(sig);
@@ -539,9 +1053,54 @@ static void cmd_json(const char *path, const char *model) {
 
 static void cmd_table(const char *path, const char *model) {
     gsig_signature *sig = open_file(path, model);
-    print_table_part(stdout, sig, 1);
-    print_table_part(stdout, sig, 0);
+    gsig_archive_map *map = NULL;
+    gsig_file_kind kind;
+    bool present;
+    gsig_str name;
+    /* As `graphsig inspect --table`: an archive's program metadata, when it can be mapped. */
+    OK(gsig_signature_file_kind(sig, &kind, NULL));
+    if (kind == GSIG_FILE_PT2_LEGACY_ZIP || kind == GSIG_FILE_PT2_ARCHIVE) {
+        char *program;
+        OK(gsig_signature_model(sig, &present, &name));
+        program = dup_str(name);
+        if (gsig_archive_map_open_path(path, present ? program : NULL, &map) != GSIG_OK) map = NULL;
+        free(program);
+    }
+    print_table_part(stdout, sig, map, 1);
+    print_table_part(stdout, sig, map, 0);
+    if (map) OK(gsig_archive_map_free(map));
     OK(gsig_signature_free(sig));
+}
+
+static gsig_status fill_map_encoding(gsig_signature *handle, const void *request, uint8_t *buf, size_t cap,
+                                     size_t *len) {
+    return gsig_archive_map_encode((gsig_archive_map *)(void *)handle, *(const gsig_format *)request, buf, cap, len);
+}
+
+/* The map's signature with its values' metadata, in `format` (schema 1.1), as
+ * `graphsig convert FILE - --to FORMAT` writes it; it must read back (from memory) to the
+ * signature of the map. */
+static void cmd_map_encode(const char *path, gsig_format format) {
+    gsig_archive_map *map = NULL;
+    gsig_signature *sig = NULL, *back = NULL;
+    uint8_t *bytes, *text, *text_back;
+    size_t len, text_len, text_back_len;
+    OK(gsig_archive_map_open_path(path, NULL, &map));
+    bytes = filled((gsig_signature *)(void *)map, fill_map_encoding, &format, &len);
+    if (fwrite(bytes, 1, len, stdout) != len) fail("write failed");
+    OK(gsig_decode(bytes, len, format, &back));
+    free(bytes);
+    OK(gsig_archive_map_signature(map, &sig));
+    text = filled(sig, fill_text, NULL, &text_len);
+    text_back = filled(back, fill_text, NULL, &text_back_len);
+    if (text_len != text_back_len || memcmp(text, text_back, text_len) != 0) {
+        fail("%s: the encoding reads back to another signature", path);
+    }
+    free(text);
+    free(text_back);
+    OK(gsig_signature_free(back));
+    OK(gsig_signature_free(sig));
+    OK(gsig_archive_map_free(map));
 }
 
 static void cmd_encode(const char *path, const struct encode_request *request) {
@@ -810,6 +1369,74 @@ static int cmd_errors(const char *fixtures, const char *version) {
            "torch 3.0");
     expect(gsig_signature_free(other), GSIG_OK, "free");
 
+    /* The archive map (ABI 1.1): misuse, wrong handle types, bad input, checks. */
+    {
+        gsig_archive_map *map = NULL, *gone = NULL, *none = NULL;
+        gsig_input_binding binding;
+        gsig_tensor_meta tensor;
+        gsig_sym sym;
+        size_t index = 777;
+        char *buffers = join(fixtures, "archives/torch-2.15.0/buffers.pt2");
+        expect(gsig_archive_map_open_path(NULL, NULL, &map), GSIG_ERR_NULL_POINTER, "map open_path(NULL path)");
+        expect(gsig_archive_map_open_path(tinynet, NULL, NULL), GSIG_ERR_NULL_POINTER, "map open_path(NULL out)");
+        expect(gsig_archive_map_open_bytes(NULL, 3, NULL, &map), GSIG_ERR_NULL_POINTER, "map open_bytes(NULL, 3)");
+        expect(gsig_archive_map_open_path("/nonexistent/model.pt2", NULL, &map), GSIG_ERR_IO, "map of a missing file");
+        expect(gsig_archive_map_open_bytes((const uint8_t *)"hello", 5, NULL, &map), GSIG_ERR_DECODE, "map of text");
+        expect(gsig_archive_map_open_path(multi, NULL, &map), GSIG_ERR_MODEL, "map of two programs, none named");
+        expect_true(strstr(gsig_last_error_message(), "decoder, encoder") != NULL, "... the message lists them");
+        expect_true(map == NULL, "no map handle written on failure");
+        archive = read_file(tinynet, &archive_len);
+        for (i = 0; i < archive_len; i += archive_len / 89 + 1) {
+            gsig_archive_map *cut = NULL;
+            gsig_status st = gsig_archive_map_open_bytes(archive, i, NULL, &cut);
+            expect_true(st != GSIG_OK && cut == NULL, "a truncated archive does not map");
+        }
+        OK(gsig_archive_map_open_bytes(archive, archive_len, NULL, &map));
+        free(archive); /* the map keeps nothing of the caller's bytes */
+        expect(gsig_archive_map_input(map, 0, NULL), GSIG_ERR_NULL_POINTER, "map input(NULL)");
+        expect(gsig_archive_map_input(map, 7, &binding), GSIG_ERR_OUT_OF_RANGE, "map input(count)");
+        expect(gsig_archive_map_input(map, 0, &binding), GSIG_OK, "map input 0");
+        expect_true(binding.from == GSIG_FROM_PAYLOAD && binding.found, "input 0 comes from a payload");
+        expect(gsig_archive_map_payload_find(map, binding.target.data, binding.target.len, &index), GSIG_OK,
+               "its payload is found");
+        expect(gsig_archive_map_payload_find(map, "nope", 4, &index), GSIG_NOT_FOUND, "a missing payload");
+        expect(gsig_archive_map_input_tensor(map, 0, &tensor), GSIG_OK, "input 0 is a tensor");
+        expect(gsig_archive_map_input_tensor_size(map, 0, tensor.rank, &sym), GSIG_ERR_OUT_OF_RANGE, "size(rank)");
+        expect(gsig_archive_map_json(map, 9, NULL, 0, &len), GSIG_ERR_INVALID_ARGUMENT, "profile 9");
+        expect(gsig_archive_map_verify(map, GSIG_PROFILE_STRICT), GSIG_OK, "tinynet passes the strict checks");
+        /* Handles of the other type, freed handles, NULL. */
+        expect(gsig_archive_map_input_count((gsig_archive_map *)(void *)sig, &n), GSIG_ERR_INVALID_HANDLE,
+               "a signature handle given as a map");
+        expect_true(strstr(gsig_last_error_message(), "gsig_archive_map") != NULL, "... the message names the type");
+        expect(gsig_archive_map_free((gsig_archive_map *)(void *)sig), GSIG_ERR_INVALID_HANDLE, "map_free(signature)");
+        expect(gsig_input_count((gsig_signature *)(void *)map, &n), GSIG_ERR_INVALID_HANDLE, "a map given as a signature");
+        expect(gsig_signature_free((gsig_signature *)(void *)map), GSIG_ERR_INVALID_HANDLE, "signature_free(map)");
+        expect(gsig_archive_map_input_count(NULL, &n), GSIG_ERR_INVALID_HANDLE, "NULL map");
+        expect(gsig_archive_map_free(NULL), GSIG_OK, "map_free(NULL)");
+        OK(gsig_archive_map_open_path(tinynet, NULL, &gone));
+        expect(gsig_archive_map_free(gone), GSIG_OK, "map_free");
+        expect(gsig_archive_map_input_count(gone, &n), GSIG_ERR_INVALID_HANDLE, "map use after free");
+        expect(gsig_archive_map_free(gone), GSIG_ERR_INVALID_HANDLE, "map double free");
+        expect(gsig_archive_map_input_count((gsig_archive_map *)(void *)&local, &n), GSIG_ERR_INVALID_HANDLE,
+               "a pointer to a long as a map");
+        expect(gsig_archive_map_input_count(map, &n), GSIG_OK, "the live map still works");
+        /* The map's signature is a signature handle of its own. */
+        expect(gsig_archive_map_signature(map, &other), GSIG_OK, "the map's signature");
+        expect(gsig_archive_map_free(map), GSIG_OK, "map_free");
+        expect(gsig_input_count(other, &n), GSIG_OK, "... outlives the map");
+        expect_true(n == 7, "... with the map's 7 inputs");
+        expect(gsig_signature_free(other), GSIG_OK, "free");
+        other = NULL;
+        /* A failed check: buffers.pt2's inputs are not in torch's canonical order. */
+        OK(gsig_archive_map_open_path(buffers, NULL, &none));
+        expect(gsig_archive_map_verify(none, GSIG_PROFILE_DEFAULT), GSIG_OK, "buffers.pt2 passes the default checks");
+        expect(gsig_archive_map_verify(none, GSIG_PROFILE_STRICT), GSIG_ERR_MAP_CHECK, "... not the strict ones");
+        expect_true(strstr(gsig_last_error_message(), "[map-canonical-order]") != NULL, "... naming the rule");
+        expect_true(strcmp(gsig_status_name(GSIG_ERR_MAP_CHECK), "GSIG_ERR_MAP_CHECK") == 0, "status name 40");
+        expect(gsig_archive_map_free(none), GSIG_OK, "map_free");
+        free(buffers);
+    }
+
     expect(gsig_signature_free(sig), GSIG_OK, "free");
     free(tinynet);
     free(multi);
@@ -822,6 +1449,8 @@ static int cmd_errors(const char *fixtures, const char *version) {
 
 static int usage(void) {
     fputs("usage: gsig_check json|text|table [--model NAME] FILE...\n"
+          "       gsig_check map [--strict] [--model NAME] FILE...\n"
+          "       gsig_check map-encode FORMAT FILE...\n"
           "       gsig_check encode FORMAT [--target VERSION] [--lossy] FILE...\n"
           "       gsig_check errors FIXTURES_DIR LIBRARY_VERSION\n",
           stderr);
@@ -831,13 +1460,14 @@ static int usage(void) {
 int main(int argc, char **argv) {
     const char *model = NULL;
     struct encode_request request;
-    int i = 2;
+    gsig_profile profile = GSIG_PROFILE_DEFAULT;
+    int i = 2, checks_failed = 0;
     if (argc < 3) return usage();
     if (strcmp(argv[1], "errors") == 0) return argc == 4 ? cmd_errors(argv[2], argv[3]) : usage();
     request.target = NULL;
     request.lossy = false;
     request.format = 0;
-    if (strcmp(argv[1], "encode") == 0) request.format = format_named(argv[i++]);
+    if (strcmp(argv[1], "encode") == 0 || strcmp(argv[1], "map-encode") == 0) request.format = format_named(argv[i++]);
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
             model = argv[++i];
@@ -845,6 +1475,8 @@ int main(int argc, char **argv) {
             request.target = argv[++i];
         } else if (strcmp(argv[i], "--lossy") == 0) {
             request.lossy = true;
+        } else if (strcmp(argv[i], "--strict") == 0) {
+            profile = GSIG_PROFILE_STRICT;
         } else {
             return usage();
         }
@@ -859,10 +1491,14 @@ int main(int argc, char **argv) {
             cmd_table(argv[i], model);
         } else if (strcmp(argv[1], "encode") == 0) {
             cmd_encode(argv[i], &request);
+        } else if (strcmp(argv[1], "map") == 0) {
+            checks_failed |= cmd_map(argv[i], model, profile);
+        } else if (strcmp(argv[1], "map-encode") == 0) {
+            cmd_map_encode(argv[i], request.format);
         } else {
             return usage();
         }
     }
     no_live_handles();
-    return 0;
+    return checks_failed; /* as graphsig map: 1 when a check failed at error severity */
 }

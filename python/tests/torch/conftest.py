@@ -21,3 +21,8 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+# torch.export.load of the opaque-object archives (torch 2.13+) needs their class:
+# scripts/graphsig_opaque.py, as scripts/torch_interop.py imports it.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "scripts"))
+import graphsig_opaque  # noqa: E402,F401
