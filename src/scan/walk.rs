@@ -385,7 +385,9 @@ impl Walker {
     /// What the scan needs of a program's JSON: its schema version (the release), the classes
     /// of its custom objects, and torch 2.1's inline pickles.
     fn program(&mut self, bytes: &[u8], location: &[String], depth: usize) {
-        let head: ProgramHead = match serde_json::from_slice(bytes) {
+        // torch ≤ 2.6 wrote non-finite floats as bare tokens, which are not JSON.
+        let quoted = crate::codec::torch_json::quote_bare_non_finite(bytes);
+        let head: ProgramHead = match serde_json::from_slice(quoted.as_deref().unwrap_or(bytes)) {
             Ok(h) => h,
             // Not this scan's business: torch.export.load fails on it before unpickling.
             Err(_) => return,
