@@ -17,6 +17,7 @@ pub mod access;
 pub mod encode;
 mod ffi;
 mod handle;
+pub mod scan;
 pub mod signature;
 pub mod status;
 pub mod types;
@@ -35,7 +36,7 @@ use crate::types::gsig_str;
 pub const GSIG_ABI_VERSION_MAJOR: u32 = 1;
 /// The ABI minor version of this header: a library with the same major and a minor at least
 /// this one has every function and value this header declares.
-pub const GSIG_ABI_VERSION_MINOR: u32 = 0;
+pub const GSIG_ABI_VERSION_MINOR: u32 = 1;
 
 /// The ABI version of the library loaded at run time, to compare with
 /// `GSIG_ABI_VERSION_MAJOR` and `GSIG_ABI_VERSION_MINOR` (docs/capi.md, "ABI versioning").

@@ -49,6 +49,7 @@ from ._native import (
     embed,
     extract,
     load,
+    scan,
 )
 from ._types import InputKind, OutputKind
 
@@ -103,4 +104,5 @@ __all__ = [
     "extract",
     "from_torch",
     "load",
+    "scan",
 ]

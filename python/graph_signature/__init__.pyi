@@ -4,7 +4,7 @@ modules it is packaged with)."""
 import enum
 import os
 import types
-from typing import Any, Callable, ClassVar, Mapping, Optional, Protocol, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 __version__: str
 FORMATS: Tuple[str, ...]
@@ -233,6 +233,7 @@ def embed(
 ) -> Optional[str]: ...
 def extract(path: PathLike, *, model: Optional[str] = None) -> ExportGraphSignature: ...
 def from_torch(obj: Any) -> ExportGraphSignature: ...
+def scan(paths: Union[PathLike, Sequence[PathLike]], *, jobs: int = 0) -> Dict[str, Any]: ...
 
 class GraphSignatureError(Exception):
     filename: Optional[str]
