@@ -82,7 +82,10 @@ pub unsafe extern "C" fn gsig_scan_path_json(
         if buf.fill(json.as_bytes()) {
             Ok(GSIG_OK)
         } else {
-            Err(Failure::new(GSIG_ERR_BUFFER_TOO_SMALL, format!("the buffer holds {} bytes; {n} are needed", buf.cap())))
+            Err(Failure::new(
+                GSIG_ERR_BUFFER_TOO_SMALL,
+                format!("the buffer holds {} bytes; {n} are needed", buf.cap()),
+            ))
         }
     })
 }

@@ -19,9 +19,9 @@ use pyo3::prelude::*;
 pub fn scan(py: Python<'_>, paths: &Bound<'_, PyAny>, jobs: usize) -> PyResult<Py<PyAny>> {
     let paths: Vec<PathBuf> = match paths.extract::<PathBuf>() {
         Ok(one) => vec![one],
-        Err(_) => paths.extract::<Vec<PathBuf>>().map_err(|_| {
-            PyTypeError::new_err("expected a path (str or os.PathLike) or a list of paths")
-        })?,
+        Err(_) => paths
+            .extract::<Vec<PathBuf>>()
+            .map_err(|_| PyTypeError::new_err("expected a path (str or os.PathLike) or a list of paths"))?,
     };
     let json = py.detach(|| scan_paths(&paths, &Options::default(), jobs, &|_| {}).to_json());
     Ok(py.import("json")?.getattr("loads")?.call1((json,))?.unbind())

@@ -229,7 +229,11 @@ fn script_object_classes(bytes: &[u8]) -> BTreeSet<String> {
     for op in ops(bytes) {
         let Ok((_, op)) = op else { break };
         let text = match op {
-            Op::ShortBinUnicode(b) | Op::BinUnicode(b) | Op::BinUnicode8(b) | Op::ShortBinString(b) | Op::BinString(b) => b,
+            Op::ShortBinUnicode(b)
+            | Op::BinUnicode(b)
+            | Op::BinUnicode8(b)
+            | Op::ShortBinString(b)
+            | Op::BinString(b) => b,
             _ => continue,
         };
         if let Ok(s) = std::str::from_utf8(text) {

@@ -30,7 +30,8 @@ const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x
 const LEGACY_PICKLES: usize = 5;
 
 // What each torch release's loader does with each record (docs/scan.md has the sources).
-const LEGACY_ARTIFACT: &str = "torch.export.load → deserialize_torch_artifact → torch.load: full pickle in torch 2.1 to \
+const LEGACY_ARTIFACT: &str =
+    "torch.export.load → deserialize_torch_artifact → torch.load: full pickle in torch 2.1 to \
      2.4 (the default then), weights_only=False in 2.5 to 2.9, weights_only=True then weights_only=False when that \
      fails in 2.10 to 2.15";
 const PT2_ARTIFACT: &str = "torch.export.load → deserialize_torch_artifact → torch.load(weights_only=False) in torch \
@@ -182,8 +183,7 @@ impl Walker {
             if let Err(t) = self.safetensors(r, len) {
                 self.trouble(&[], t);
             }
-        } else if prefix.starts_with(&LEGACY_MAGIC[..prefix.len().min(LEGACY_MAGIC.len())]) && n >= LEGACY_MAGIC.len()
-        {
+        } else if prefix.starts_with(&LEGACY_MAGIC[..prefix.len().min(LEGACY_MAGIC.len())]) && n >= LEGACY_MAGIC.len() {
             self.report.format = FileFormat::TorchSaveLegacy;
             self.stream(r, len, &[], loader(Role::TorchSave), Stream::Legacy);
         } else if looks_like_pickle(prefix) || matches!(ext, Some("pkl" | "pickle" | "pt" | "pth" | "bin" | "ckpt")) {
@@ -211,7 +211,15 @@ impl Walker {
     }
 
     /// Scans the pickles of `bytes` (the first `bytes.len()` bytes of `total`).
-    fn pickles(&mut self, bytes: &[u8], total: u64, location: &[String], loader: Loader, kind: Stream, opaque: &[String]) {
+    fn pickles(
+        &mut self,
+        bytes: &[u8],
+        total: u64,
+        location: &[String],
+        loader: Loader,
+        kind: Stream,
+        opaque: &[String],
+    ) {
         let limit = match kind {
             Stream::One => 1,
             Stream::Legacy => LEGACY_PICKLES,
@@ -241,10 +249,9 @@ impl Walker {
             let cut = (bytes.len() as u64) < total && scan.end.is_none();
             if cut && judged.verdict != Verdict::Dangerous {
                 judged.verdict = Verdict::Malformed;
-                judged.reasons.insert(
-                    0,
-                    format!("over the scan's limit of {MAX_PICKLE_BYTES} bytes per pickle ({total} bytes)"),
-                );
+                judged
+                    .reasons
+                    .insert(0, format!("over the scan's limit of {MAX_PICKLE_BYTES} bytes per pickle ({total} bytes)"));
             }
             let size = scan.end.map_or(chunk.len() as u64, |e| e as u64);
             self.report.pickles.push(PickleReport {
@@ -629,9 +636,9 @@ impl Walker {
 
 fn over_limit(t: Trouble, entry: &Entry) -> Trouble {
     match t {
-        Trouble::Bytes(reason) if entry.size.max(entry.compressed_size) > MAX_PICKLE_BYTES => Trouble::Bytes(format!(
-            "{reason}: over the scan's limit, so it cannot be vouched for"
-        )),
+        Trouble::Bytes(reason) if entry.size.max(entry.compressed_size) > MAX_PICKLE_BYTES => {
+            Trouble::Bytes(format!("{reason}: over the scan's limit, so it cannot be vouched for"))
+        }
         other => other,
     }
 }
