@@ -1,5 +1,7 @@
 //! The security scan of model files (`docs/scan.md`) for C: one call that scans a file or a
 //! directory and writes the JSON report into the caller's buffer. ABI 1.1 (an addition).
+// C names for C types, as the rest of the header.
+#![allow(non_camel_case_types)]
 
 use std::ffi::c_char;
 
