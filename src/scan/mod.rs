@@ -115,6 +115,7 @@ pub enum LoadMode {
     /// torch's weights-only unpickler, with no fallback.
     WeightsOnly,
     /// The TorchScript unpickler (C++): resolves torch's builtins and TorchScript classes.
+    #[serde(rename = "torchscript")]
     TorchScript,
     /// No torch loader reads this record; scanned because it is a pickle.
     NotLoaded,
@@ -157,6 +158,7 @@ pub enum Role {
     /// A `torch.save` file (`.pt`, `.pth`, `.bin`).
     TorchSave,
     /// A pickle of a TorchScript archive (`torch.jit.save`).
+    #[serde(rename = "torchscript-archive")]
     TorchScriptArchive,
     /// A file that is a pickle.
     BarePickle,
@@ -280,6 +282,7 @@ pub enum FileFormat {
     /// A `torch.save` file in the legacy (non-zip) format.
     TorchSaveLegacy,
     /// A TorchScript archive (`torch.jit.save`).
+    #[serde(rename = "torchscript")]
     TorchScript,
     /// An AOTInductor package.
     Aoti,
@@ -550,6 +553,8 @@ mod tests {
         for mode in [LoadMode::FullPickle, LoadMode::WeightsOnly, LoadMode::TorchScript, LoadMode::NotLoaded] {
             assert_eq!(serde_json::to_value(mode).unwrap(), mode.as_str());
         }
+        assert_eq!(serde_json::to_value(FileFormat::TorchScript).unwrap(), "torchscript");
+        assert_eq!(serde_json::to_value(FileFormat::TorchSaveLegacy).unwrap(), "torch-save-legacy");
         for v in [Verdict::Safe, Verdict::NeedsTrust, Verdict::Malformed, Verdict::Dangerous] {
             assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
             assert_eq!(v.as_str().parse::<Verdict>().unwrap(), v);
