@@ -15,6 +15,7 @@ mod json_util;
 pub mod map;
 pub mod model;
 pub mod read;
+pub mod scan;
 pub mod summary;
 pub mod version;
 

@@ -617,6 +617,11 @@ typedef struct gsig_finding {
 } gsig_finding;
 
 /**
+ * A scan verdict (`GSIG_SCAN_*`), from best to worst; a newer library may add values.
+ */
+typedef uint32_t gsig_scan_verdict;
+
+/**
  * Which signature of an archive `gsig_open_path` and `gsig_open_bytes` read.
  */
 typedef uint32_t gsig_source;
@@ -883,6 +888,26 @@ typedef uint32_t gsig_source;
  * The archive does not hold what its signature says.
  */
 #define GSIG_SEVERITY_ERROR 2
+
+/**
+ * Only globals torch's weights-only unpickler allows.
+ */
+#define GSIG_SCAN_SAFE 0
+
+/**
+ * TorchScript custom objects or opaque objects: loading runs their class's library.
+ */
+#define GSIG_SCAN_NEEDS_TRUST 1
+
+/**
+ * A pickle or container that cannot be read to its end.
+ */
+#define GSIG_SCAN_MALFORMED 2
+
+/**
+ * A global outside the allow-list, or a call of one.
+ */
+#define GSIG_SCAN_DANGEROUS 3
 
 /**
  * The signature embedded by `graphsig embed` when there is one, else the program's own.
@@ -1937,6 +1962,33 @@ gsig_status gsig_archive_map_encode(const struct gsig_archive_map *map,
                                     uint8_t *buf,
                                     size_t cap,
                                     size_t *len);
+
+/**
+ * Scans the file at `path`, or every model file under the directory `path` (recursively),
+ * for pickles that run code when torch loads them, without executing anything
+ * (`graphsig scan`; `docs/scan.md` has the verdicts and the JSON schema).
+ *
+ * - `verdict` (may be NULL): the worst verdict of the files, a `GSIG_SCAN_*` value;
+ * - `buf`, `cap`, `len`: the JSON report (`"schema": "graphsig-scan"`), UTF-8, not
+ *   NUL-terminated, as the buffer functions write: with `buf` NULL and `cap` 0 only its size
+ *   goes to `*len` (and the verdict is written), `GSIG_OK`; a buffer smaller than the report
+ *   gets nothing, `GSIG_ERR_BUFFER_TOO_SMALL`, and the size in `*len`. There is no handle to
+ *   keep the report between calls: each call scans again (the same file gives the same
+ *   report), so pass a generous buffer first (reports are about 2 KB per pickle).
+ *
+ * A path that cannot be read is `GSIG_ERR_IO` (with the message), not a verdict.
+ *
+ * # Safety
+ *
+ * `path` is NUL-terminated; `buf` is valid for writes of `cap` bytes (may be NULL when
+ * `cap` is 0); `len` is valid for a write of a `size_t`; `verdict` is NULL or valid for a
+ * write of a `gsig_scan_verdict`.
+ */
+gsig_status gsig_scan_path_json(const char *path,
+                                gsig_scan_verdict *verdict,
+                                uint8_t *buf,
+                                size_t cap,
+                                size_t *len);
 
 /**
  * Opens the signature in the file at `path`, whatever kind of file it is: a `.pt2` of any

@@ -18,6 +18,7 @@ pub mod encode;
 mod ffi;
 mod handle;
 pub mod map;
+pub mod scan;
 pub mod signature;
 pub mod status;
 pub mod types;

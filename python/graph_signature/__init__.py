@@ -74,6 +74,7 @@ from ._native import (
     extract,
     load,
     map,
+    scan,
 )
 from ._types import InputKind, OutputKind
 
@@ -145,4 +146,5 @@ __all__ = [
     "extract",
     "from_torch",
     "load",
+    "scan",
 ]

@@ -5,7 +5,7 @@ import enum
 import os
 import pathlib
 import types
-from typing import Any, Callable, ClassVar, Dict, Literal, Mapping, Optional, Protocol, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, Literal, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 __version__: str
 FORMATS: Tuple[str, ...]
@@ -234,6 +234,7 @@ def embed(
 ) -> Optional[str]: ...
 def extract(path: PathLike, *, model: Optional[str] = None) -> ExportGraphSignature: ...
 def from_torch(obj: Any) -> ExportGraphSignature: ...
+def scan(paths: Union[PathLike, Sequence[PathLike]], *, jobs: int = 0) -> Dict[str, Any]: ...
 
 # The archive map (docs/map.md).
 

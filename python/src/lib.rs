@@ -18,6 +18,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyTuple};
 
 mod errors;
 mod map;
+mod scan;
 mod signature;
 mod types;
 
@@ -147,6 +148,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(embed, m)?)?;
     m.add_function(wrap_pyfunction!(extract, m)?)?;
+    m.add_function(wrap_pyfunction!(scan::scan, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_class::<ExportGraphSignature>()?;
     m.add_class::<ReplaceHook>()?;

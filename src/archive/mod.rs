@@ -6,4 +6,4 @@ pub mod atomic;
 pub mod embed;
 pub mod pt2;
 pub mod safetensors;
-mod zipfile;
+pub(crate) mod zipfile;
