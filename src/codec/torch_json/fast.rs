@@ -22,7 +22,7 @@ use super::{TorchSchemaVersion, TorchSignature, SUPPORTED_MAJORS};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 
 /// The signature, or `None` when the bytes need the full reader.
-pub(super) fn decode(bytes: &[u8]) -> Option<TorchSignature> {
+pub(crate) fn decode(bytes: &[u8]) -> Option<TorchSignature> {
     let root: Obj<Root> = serde_json::from_slice(bytes).ok()?;
     let root = root.0;
     let (sig, schema_version) = match root.graph_module {
