@@ -183,7 +183,9 @@ pub fn framed(bytes: &[u8]) -> bool {
                 return true;
             }
             Err(e) => {
-                assert!(e.to_string().contains("frames["), "a frame error names its frame: {e}");
+                if matches!(e, Error::Decode { .. }) {
+                    assert!(e.to_string().contains("frames["), "a frame error names its frame: {e}");
+                }
                 return false;
             }
         }

@@ -95,9 +95,13 @@ pub(crate) fn fast_signature(bytes: &[u8]) -> Option<Result<ExportGraphSignature
     })
 }
 
-/// [`decode`]'s prost path: what the fast path must return whenever it answers.
+/// [`decode`]'s prost path: what the fast path must return whenever it answers. The
+/// metadata is parsed with the rest of the document but not mapped, as the fast path (and
+/// every other format's `decode`) leaves it: a reader of the signature alone does not refuse
+/// metadata it does not read.
 pub(crate) fn prost_signature(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
-    decode_with_prost(bytes).map(|doc| doc.signature)
+    let doc = pb::SignatureDocument::decode(bytes).map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;
+    from_document(doc, FORMAT)
 }
 
 /// [`decode_document`]'s fast path (after the counts): `None` when prost must decide.

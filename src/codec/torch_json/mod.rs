@@ -50,6 +50,7 @@ use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind,
 use crate::Error;
 
 pub(crate) mod fast;
+mod strict;
 mod v1;
 mod write;
 pub use write::{encode, TorchTarget, WriteOptions};
