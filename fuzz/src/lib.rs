@@ -24,9 +24,12 @@ use graph_signature::map::{ArchiveMap, Profile};
 use graph_signature::read::{ReadOptions, Source};
 use graph_signature::{Error, ExportGraphSignature};
 
+/// A target's check: the input's bytes in, whether its reader accepted them out.
+pub type Check = fn(&[u8]) -> bool;
+
 /// Every target: its name (the `[[bin]]` of `fuzz/Cargo.toml`, the folder of its seeds and
 /// regression files) and its check.
-pub const TARGETS: &[(&str, fn(&[u8]) -> bool)] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("decode_any", decode_any),
     ("codec_json", codec_json),
     ("codec_fbs", codec_fbs),
@@ -43,7 +46,7 @@ pub const TARGETS: &[(&str, fn(&[u8]) -> bool)] = &[
 ];
 
 /// The check of target `name`.
-pub fn check(name: &str) -> Option<fn(&[u8]) -> bool> {
+pub fn check(name: &str) -> Option<Check> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
@@ -203,7 +206,7 @@ pub fn torch_json_diff(bytes: &[u8]) -> bool {
     let Ok(read) = torch_json::decode(bytes) else { return false };
     for target in [TorchTarget::TORCH_2_3, TorchTarget::TORCH_2_5, TorchTarget::TORCH_2_6, TorchTarget::TORCH_2_12] {
         for lossy in [false, true] {
-            let options = WriteOptions { target, lossy, ..WriteOptions::default() };
+            let options = WriteOptions { target, lossy };
             let Ok(written) = torch_json::encode(&read.signature, &options) else { continue };
             let back = torch_json::decode(&written)
                 .unwrap_or_else(|e| panic!("{target} (lossy {lossy}): what we wrote does not read: {e}"));
