@@ -9,6 +9,8 @@ pub mod archive;
 pub mod classify;
 pub mod codec;
 pub mod diff;
+#[doc(hidden)]
+pub mod differential;
 mod display;
 mod error;
 mod json_util;

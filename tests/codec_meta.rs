@@ -409,3 +409,25 @@ fn the_metadata_of_every_torch_archive_travels_through_every_format() {
     assert!(archives >= 150, "{archives} archives read");
     assert!(tensors >= 800 && exprs >= 20, "{tensors} tensors, {exprs} symbolic sizes");
 }
+
+/// Found by fuzzing the protobuf reader against prost (fuzz/regressions/proto/): canonical
+/// bytes (the hand-written fast path) read the signature of a document whose metadata is
+/// bad, while the same document in any other encoding (prost's path) was refused.
+/// [`proto::decode`] reads the signature alone on both paths now; [`proto::decode_document`]
+/// refuses the metadata on both.
+#[test]
+fn the_protobuf_signature_reader_ignores_bad_metadata_on_both_paths() {
+    let golden = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.1/every_value_meta.pb")).unwrap();
+    let signature = proto::decode(&golden).unwrap();
+    let mut doc = pb::SignatureDocument::decode(&golden[..]).unwrap();
+    doc.meta.as_mut().unwrap().inputs[0].meta = None; // an entry with no arm set
+    let canonical = doc.encode_to_vec();
+    let mut with_unknown_field = canonical.clone();
+    with_unknown_field.extend_from_slice(&[0xf8, 0x06, 0x01]); // field 111: only prost reads it
+    for bytes in [canonical, with_unknown_field] {
+        assert_eq!(proto::decode(&bytes).unwrap(), signature);
+        let err = proto::decode_document(&bytes).unwrap_err();
+        assert!(err.to_string().contains("meta.inputs[0]"), "{err}");
+        assert!(graph_signature::differential::proto(&bytes).is_ok());
+    }
+}

@@ -74,35 +74,56 @@ pub fn encode_document(doc: &Document) -> Result<Vec<u8>, Error> {
 pub fn decode(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
     check_counts(bytes)?;
     // One pass straight into the model for canonical bytes; prost decides everything else.
-    match wire::decode(bytes) {
-        Some((sig, None)) => Ok(sig),
-        Some((sig, Some(meta))) => {
-            pb::SignatureMeta::decode(meta).map_err(|e| Error::decode(FORMAT, "meta", e.to_string()))?;
-            Ok(sig)
-        }
-        None => decode_with_prost(bytes).map(|doc| doc.signature),
-    }
+    fast_signature(bytes).unwrap_or_else(|| prost_signature(bytes))
 }
 
 /// Decodes protobuf bytes of a `SignatureDocument` with its metadata (`None` in a 1.0
 /// document). Bad metadata is [`Error::Decode`] naming its path.
 pub fn decode_document(bytes: &[u8]) -> Result<Document, Error> {
     check_counts(bytes)?;
-    match wire::decode(bytes) {
-        Some((signature, None)) => Ok(Document::new(signature)),
-        Some((signature, Some(meta))) => {
-            let meta = pb::SignatureMeta::decode(meta).map_err(|e| Error::decode(FORMAT, "meta", e.to_string()))?;
-            let (inputs, outputs) = (signature.input_specs().len(), signature.output_specs().len());
-            let meta = meta::from_pb(meta, inputs, outputs, FORMAT)?;
-            Ok(Document { signature, meta: Some(meta) })
+    fast_document(bytes).unwrap_or_else(|| decode_with_prost(bytes))
+}
+
+/// [`decode`]'s fast path (after the counts): `None` when prost must decide.
+pub(crate) fn fast_signature(bytes: &[u8]) -> Option<Result<ExportGraphSignature, Error>> {
+    let (sig, meta) = wire::decode(bytes)?;
+    Some(match meta {
+        None => Ok(sig),
+        Some(meta) => {
+            pb::SignatureMeta::decode(meta).map(|_| sig).map_err(|e| Error::decode(FORMAT, "meta", e.to_string()))
         }
-        None => decode_with_prost(bytes),
-    }
+    })
+}
+
+/// [`decode`]'s prost path: what the fast path must return whenever it answers. The
+/// metadata is parsed with the rest of the document but not mapped, as the fast path (and
+/// every other format's `decode`) leaves it: a reader of the signature alone does not refuse
+/// metadata it does not read.
+pub(crate) fn prost_signature(bytes: &[u8]) -> Result<ExportGraphSignature, Error> {
+    let doc = pb::SignatureDocument::decode(bytes).map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;
+    from_document(doc, FORMAT)
+}
+
+/// [`decode_document`]'s fast path (after the counts): `None` when prost must decide.
+pub(crate) fn fast_document(bytes: &[u8]) -> Option<Result<Document, Error>> {
+    let (signature, meta) = wire::decode(bytes)?;
+    Some(match meta {
+        None => Ok(Document::new(signature)),
+        Some(meta) => with_wire_meta(signature, meta),
+    })
+}
+
+/// The document of a signature read by the fast path and its metadata's bytes.
+fn with_wire_meta(signature: ExportGraphSignature, meta: &[u8]) -> Result<Document, Error> {
+    let meta = pb::SignatureMeta::decode(meta).map_err(|e| Error::decode(FORMAT, "meta", e.to_string()))?;
+    let (inputs, outputs) = (signature.input_specs().len(), signature.output_specs().len());
+    let meta = meta::from_pb(meta, inputs, outputs, FORMAT)?;
+    Ok(Document { signature, meta: Some(meta) })
 }
 
 /// The limits checked on the wire before anything is built: specs, metadata entries (never
 /// more than the specs) and metadata values.
-fn check_counts(bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn check_counts(bytes: &[u8]) -> Result<(), Error> {
     let (inputs, outputs) = wire::count_specs(bytes);
     super::check_spec_count(FORMAT, inputs + outputs)?;
     let meta = wire::count_meta(bytes);
@@ -112,7 +133,7 @@ fn check_counts(bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// Decodes with prost: protobuf's merge rules, every error with its field path.
-fn decode_with_prost(bytes: &[u8]) -> Result<Document, Error> {
+pub(crate) fn decode_with_prost(bytes: &[u8]) -> Result<Document, Error> {
     let doc = pb::SignatureDocument::decode(bytes).map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;
     document_from_pb(doc, FORMAT)
 }

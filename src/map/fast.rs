@@ -217,7 +217,10 @@ struct ConfigJson {
 /// A whole PT2 payload config (`{"config": {name: PayloadMeta}}`) in one pass, in order;
 /// `None` when anything in it is not what torch writes.
 pub(crate) fn payload_config(json: &[u8]) -> Option<Vec<(String, PayloadMetaJson)>> {
-    let c: ConfigJson = serde_json::from_slice(json).ok()?;
+    // The precise reader refuses a config that is not UTF-8 as a whole; serde_json checks
+    // only the strings it reads.
+    let json = std::str::from_utf8(json).ok()?;
+    let c: ConfigJson = serde_json::from_str(json).ok()?;
     Some(c.config.0)
 }
 
@@ -229,5 +232,21 @@ impl From<PayloadMetaJson> for super::payload::ConfigEntry {
             use_pickle: m.use_pickle,
             tensor_meta: m.tensor_meta.map(Into::into),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Found by fuzzing the map's readers against each other (fuzz/regressions/map_json/): a
+    /// payload config that is not UTF-8 in a member the typed reader skips was read by it and
+    /// refused by the precise reader, which checks the whole record.
+    #[test]
+    fn a_payload_config_that_is_not_utf8_is_refused_by_both_readers() {
+        let config = b"{\"config\": {\"w\": {\"path_name\": \"weight_0\", \"note\": \"\xff\"}}}";
+        assert!(super::payload_config(config).is_none());
+        assert!(super::super::payload::precise_config(config, "c").is_err());
+        let valid = b"{\"config\": {\"w\": {\"path_name\": \"weight_0\", \"note\": \"\xc3\xa9\"}}}";
+        assert_eq!(super::payload_config(valid).map(|c| c.len()), Some(1));
+        assert!(crate::differential::map_payload_config(config).is_ok());
     }
 }

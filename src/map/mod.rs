@@ -29,7 +29,7 @@ use crate::codec::torch_json::TorchSchemaVersion;
 use crate::{Error, ExportGraphSignature};
 
 pub mod check;
-mod fast;
+pub(crate) mod fast;
 pub mod payload;
 pub mod pickle;
 pub mod plan;

@@ -399,6 +399,7 @@ impl PayloadIndex {
 }
 
 /// One entry of a payload config, parsed.
+#[derive(Debug, PartialEq)]
 pub(crate) struct ConfigEntry {
     pub(crate) path_name: String,
     pub(crate) is_param: bool,
@@ -407,7 +408,7 @@ pub(crate) struct ConfigEntry {
 }
 
 /// A payload config read entry by entry, every error with its path.
-fn precise_config(bytes: &[u8], config: &str) -> Result<Vec<(String, ConfigEntry)>, Error> {
+pub(crate) fn precise_config(bytes: &[u8], config: &str) -> Result<Vec<(String, ConfigEntry)>, Error> {
     #[derive(serde::Deserialize)]
     struct Meta<'a> {
         path_name: String,

@@ -152,6 +152,16 @@ fn bad(path: impl std::fmt::Display, reason: impl Into<String>) -> Error {
 /// Reads the map's part of an exported program's JSON (`models/<name>.json`,
 /// `serialized_exported_program.json`).
 pub fn read(bytes: &[u8]) -> Result<Program, Error> {
+    read_with(bytes, true)
+}
+
+/// As [`read`] without the typed fast path of `tensor_values`: what [`read`] must return
+/// whenever that path answers (checked by `crate::differential`).
+pub(crate) fn read_precise(bytes: &[u8]) -> Result<Program, Error> {
+    read_with(bytes, false)
+}
+
+fn read_with(bytes: &[u8], fast: bool) -> Result<Program, Error> {
     let quoted = crate::codec::torch_json::quote_bare_non_finite(bytes);
     let bytes = quoted.as_deref().unwrap_or(bytes);
     let doc: ProgramJson<'_> = serde_json::from_slice(bytes).map_err(|e| bad("", e.to_string()))?;
@@ -175,7 +185,7 @@ pub fn read(bytes: &[u8]) -> Result<Program, Error> {
         let table_path = Path::Field(&graph_path, table);
         // The table of every graph value, one per node: read in one typed pass, and again
         // by the precise reader below only if that pass refuses it.
-        if table == "tensor_values" {
+        if fast && table == "tensor_values" {
             if let Some(found) = super::fast::tensor_values(raw.get(), &wanted) {
                 values.extend(found.into_iter().map(|(name, meta)| (name, ValueMeta::Tensor(meta))));
                 continue;

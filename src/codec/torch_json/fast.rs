@@ -22,8 +22,12 @@ use super::{TorchSchemaVersion, TorchSignature, SUPPORTED_MAJORS};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 
 /// The signature, or `None` when the bytes need the full reader.
-pub(super) fn decode(bytes: &[u8]) -> Option<TorchSignature> {
-    let root: Obj<Root> = serde_json::from_slice(bytes).ok()?;
+pub(crate) fn decode(bytes: &[u8]) -> Option<TorchSignature> {
+    // What this pass does not read (the graph, above all) it parses all the same, as the
+    // full reader does: bytes the full reader refuses there, it refuses (`strict`).
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let root: Obj<Root> = super::strict::deserialize(&mut de).ok()?;
+    de.end().ok()?;
     let root = root.0;
     let (sig, schema_version) = match root.graph_module {
         Maybe::Present(gm) => {
@@ -528,5 +532,27 @@ mod tests {
         ] {
             assert!(super::decode(json.as_bytes()).is_none(), "{json}");
         }
+    }
+
+    /// Found by fuzzing the fast path against the full reader (fuzz/regressions/torch_json/):
+    /// serde_json skips a member this pass does not read by its syntax alone, so invalid
+    /// UTF-8 there was read by the fast path and refused by the full reader, which parses
+    /// every member. So were lone surrogates, numbers past f64 and nesting past serde_json's
+    /// limit. The pass parses what it does not read now (`strict`), and both refuse.
+    #[test]
+    fn what_the_full_reader_refuses_in_a_member_the_fast_path_skips_is_refused() {
+        let sig = br#"{"input_specs": [{"user_input": {"arg": {"as_tensor": {"name": "x"}}}}], "output_specs": [], "graph": "#;
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for unread in
+            [&b"\"\xff\""[..], br#""\udc00""#, br#""\ud800 alone""#, b"1e400", b"-1234567e305", deep.as_bytes()]
+        {
+            let bytes = [&sig[..], unread, b"}"].concat();
+            assert!(super::decode(&bytes).is_none(), "{}", String::from_utf8_lossy(&bytes));
+            assert!(super::super::decode(&bytes).is_err(), "{}", String::from_utf8_lossy(&bytes));
+            assert!(crate::differential::torch_json(&bytes).is_ok());
+        }
+        // A valid pair, exponents in range: the fast path reads on.
+        let bytes = [&sig[..], br#"["\u00e9\ud83d\ude00", 1e300, -2.5e-400, {"a": [{}]}]"#, b"}"].concat();
+        assert!(super::decode(&bytes).is_some());
     }
 }

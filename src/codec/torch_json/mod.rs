@@ -49,7 +49,8 @@ use serde_json::{Map, Value};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 use crate::Error;
 
-mod fast;
+pub(crate) mod fast;
+mod strict;
 mod v1;
 mod write;
 pub use write::{encode, TorchTarget, WriteOptions};
@@ -97,7 +98,7 @@ pub fn decode(bytes: &[u8]) -> Result<TorchSignature, Error> {
 }
 
 /// The full reader: every quirk, every error with its field path.
-fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
+pub(crate) fn decode_full(bytes: &[u8]) -> Result<TorchSignature, Error> {
     let quoted = quote_bare_non_finite(bytes);
     let bytes = quoted.as_deref().unwrap_or(bytes);
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::decode(FORMAT, "", e.to_string()))?;

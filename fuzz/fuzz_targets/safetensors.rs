@@ -1,0 +1,8 @@
+//! The .safetensors header reader.
+//! The check is `graph_signature_fuzz::safetensors_header` (fuzz/src/lib.rs), which tests/fuzz_corpora.rs
+//! also replays every committed seed and regression file through.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {
+    graph_signature_fuzz::safetensors_header(bytes);
+});
