@@ -220,6 +220,11 @@ pub(crate) fn payload_config(json: &[u8]) -> Option<Vec<(String, PayloadMetaJson
     // The precise reader refuses a config that is not UTF-8 as a whole; serde_json checks
     // only the strings it reads.
     let json = std::str::from_utf8(json).ok()?;
+    // A derived struct also reads from a JSON array (its fields in order); the precise
+    // reader takes an object only.
+    if !json.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        return None;
+    }
     let c: ConfigJson = serde_json::from_str(json).ok()?;
     Some(c.config.0)
 }
@@ -248,5 +253,18 @@ mod tests {
         let valid = b"{\"config\": {\"w\": {\"path_name\": \"weight_0\", \"note\": \"\xc3\xa9\"}}}";
         assert_eq!(super::payload_config(valid).map(|c| c.len()), Some(1));
         assert!(crate::differential::map_payload_config(config).is_ok());
+    }
+
+    /// Found by the long campaign (fuzz/regressions/map_json/config-as-array): serde's derived
+    /// struct reads `[{}]` as a config whose `config` member is `{}`; the precise reader
+    /// takes an object only.
+    #[test]
+    fn a_payload_config_that_is_an_array_is_refused_by_both_readers() {
+        for config in [&b"[{}]"[..], b" \n[{}]", b"[{\"w\": {\"path_name\": \"weight_0\"}}]"] {
+            assert!(super::payload_config(config).is_none());
+            assert!(super::super::payload::precise_config(config, "c").is_err());
+            assert!(crate::differential::map_payload_config(config).is_ok());
+        }
+        assert_eq!(super::payload_config(b" {\"config\": {}}").map(|c| c.len()), Some(0));
     }
 }
