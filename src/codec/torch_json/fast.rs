@@ -25,7 +25,10 @@ use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind,
 pub(crate) fn decode(bytes: &[u8]) -> Option<TorchSignature> {
     // What this pass does not read (the graph, above all) it parses all the same, as the
     // full reader does: bytes the full reader refuses there, it refuses (`strict`).
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // One UTF-8 check of the whole input (a JSON text with invalid UTF-8 anywhere is refused
+    // by the full reader too) lets serde_json read strings without checking each again.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let root: Obj<Root> = super::strict::deserialize(&mut de).ok()?;
     de.end().ok()?;
     let root = root.0;
