@@ -79,6 +79,40 @@ def main():
                       f"{p['model_content_bytes'] / 2**20:.1f} MiB | {p['ratio']:.2f}x; {p['ratio_to_content']:.2f}x | "
                       f"{'yes' if p['ratio_to_content'] <= 3 else '**no**'} |")
 
+    scaling(t)
+
+
+# The operations whose cost per spec the scaling table compares across sizes.
+SCALED = ("torch_json.decode", "torch_json.encode", "proto.decode", "proto.encode", "json.decode", "json.encode",
+          "bincode.decode", "bincode.encode", "fbs.decode", "fbs.encode", "pt2.read_tiny")
+
+
+def scaling(t):
+    """Time and peak heap per spec at every size measured, and the spread (largest over
+    smallest per-spec figure): linear growth keeps it near 1x; the target is within 1.5x."""
+    sizes = sorted({n for (side, _, n) in t if side == "ours"})
+    if len(sizes) < 2:
+        return
+    print("\n### Scaling: per spec, at every size\n")
+    print("| figure | " + " | ".join(f"{n:,}" for n in sizes) + " | spread (max / min) | within 1.5x |")
+    print("|---|" + "---|" * len(sizes) + "---|---|")
+
+    def line(label, values, unit):
+        present = [v for v in values if v is not None]
+        if len(present) < 2:
+            return
+        spread = max(present) / min(present)
+        cells = " | ".join("—" if v is None else unit(v) for v in values)
+        print(f"| {label} | {cells} | {spread:.2f}x | {'yes' if spread <= 1.5 else '**no**'} |")
+
+    for op in SCALED:
+        values = [t[("ours", op, n)]["median_s"] / n if ("ours", op, n) in t else None for n in sizes]
+        line(f"{op} (median)", values, lambda v: f"{v * 1e9:.0f} ns")
+    for fmt in ("torch-json", "proto", "json", "bincode", "fbs"):
+        op = f"{fmt}.decode_peak_heap"
+        values = [t[("ours", op, n)]["peak_bytes"] / n if ("ours", op, n) in t else None for n in sizes]
+        line(f"peak heap decoding {fmt}", values, lambda v: f"{v:.0f} B")
+
 
 if __name__ == "__main__":
     main()
