@@ -651,13 +651,31 @@ fn shortest_digits(v: f64) -> (Vec<u8>, i32) {
 /// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`: printable
 /// ASCII but `"` and `\` as is; `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`; every other
 /// character as `\uXXXX` (lowercase hex), above U+FFFF as a surrogate pair.
+/// Whether every byte is printable ASCII other than `"` and `\\` (nothing to escape): 16 bytes
+/// at a time, the last ones padded, so the compiler checks each block with vector compares.
+fn is_plain_ascii(bytes: &[u8]) -> bool {
+    fn block(b: &[u8; 16]) -> bool {
+        b.iter().fold(true, |ok, &b| ok & (b' '..=b'~').contains(&b) & (b != b'"') & (b != b'\\'))
+    }
+    let mut blocks = bytes.chunks_exact(16);
+    for b in &mut blocks {
+        if !block(b.try_into().expect("16 bytes")) {
+            return false;
+        }
+    }
+    let rest = blocks.remainder();
+    let mut last = [b'a'; 16];
+    last[..rest.len()].copy_from_slice(rest);
+    block(&last)
+}
+
 fn push_json_string_ascii(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
     // Fast path: printable ASCII with nothing to escape, the usual graph-node name or FQN.
-    if bytes.iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+    if is_plain_ascii(bytes) {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
@@ -696,4 +714,25 @@ fn push_json_string_ascii(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    /// The block-wise check answers as the byte-by-byte rule for every length around the
+    /// block size and every byte at every place (first, inside, last, in the padded tail).
+    #[test]
+    fn is_plain_ascii_agrees_with_the_byte_rule() {
+        let plain = |s: &[u8]| s.iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
+        for len in 0..=49 {
+            let base = vec![b'x'; len];
+            assert!(super::is_plain_ascii(&base));
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = base.clone();
+                    s[at] = b;
+                    assert_eq!(super::is_plain_ascii(&s), plain(&s), "len {len}, byte {b:#x} at {at}");
+                }
+            }
+        }
+    }
 }
