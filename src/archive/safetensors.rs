@@ -145,34 +145,46 @@ fn embedded_header<R: Read>(reader: &mut R, file_len: u64, text: &str) -> Result
     let entries = entries(&header.json)?;
     let mut meta = metadata(&entries)?.unwrap_or_default();
     meta.insert(METADATA_KEY.to_owned(), text.to_owned());
-    let meta_json = serde_json::to_string(&meta).map_err(|e| Error::decode(FORMAT, "header", e.to_string()))?;
-    let mut json = Vec::with_capacity(header.json.len() + meta_json.len() + 32);
-    json.push(b'{');
-    let put = |json: &mut Vec<u8>, key: &str, raw: &str| {
-        if json.len() > 1 {
-            json.push(b',');
+    // Sized for the old metadata and the text (a little more for escapes): a buffer that grew
+    // by doubling would hold the old and the new copy at once.
+    let old_meta_len = entries.iter().find(|(k, _)| k == "__metadata__").map_or(0, |(_, raw)| raw.get().len());
+    let mut meta_json = Vec::with_capacity(old_meta_len + text.len() + text.len() / 8 + 64);
+    serde_json::to_writer(&mut meta_json, &meta).map_err(|e| Error::decode(FORMAT, "header", e.to_string()))?;
+    let meta_json = String::from_utf8(meta_json).expect("serde_json writes UTF-8");
+    drop(meta);
+    // The new header holds at least the metadata: refuse before building it when that alone
+    // is over the limit.
+    if meta_json.len() as u64 > MAX_HEADER_SIZE {
+        return Err(Error::TooLarge { format: FORMAT, size: meta_json.len() as u64, limit: MAX_HEADER_SIZE });
+    }
+    // The length prefix first (set once the header is built), so the header is built once.
+    let mut out = Vec::with_capacity(8 + header.json.len() + meta_json.len() + 32);
+    out.extend_from_slice(&[0; 8]);
+    out.push(b'{');
+    let put = |out: &mut Vec<u8>, key: &str, raw: &str| {
+        if out.len() > 9 {
+            out.push(b',');
         }
-        serde_json::to_writer(&mut *json, key).expect("a string serializes");
-        json.push(b':');
-        json.extend_from_slice(raw.as_bytes());
+        serde_json::to_writer(&mut *out, key).expect("a string serializes");
+        out.push(b':');
+        out.extend_from_slice(raw.as_bytes());
     };
     // The metadata first where there was none (where safetensors writers put it), else in
     // its place.
     if !entries.iter().any(|(k, _)| k == "__metadata__") {
-        put(&mut json, "__metadata__", &meta_json);
+        put(&mut out, "__metadata__", &meta_json);
     }
     for (key, raw) in &entries {
-        put(&mut json, key, if key == "__metadata__" { &meta_json } else { raw.get() });
+        put(&mut out, key, if key == "__metadata__" { &meta_json } else { raw.get() });
     }
-    json.push(b'}');
+    out.push(b'}');
     // Pad to a multiple of 8 so the tensor data stays 8-byte aligned.
-    json.resize(json.len().next_multiple_of(8), b' ');
-    if json.len() as u64 > MAX_HEADER_SIZE {
-        return Err(Error::TooLarge { format: FORMAT, size: json.len() as u64, limit: MAX_HEADER_SIZE });
+    let json_len = (out.len() - 8).next_multiple_of(8);
+    if json_len as u64 > MAX_HEADER_SIZE {
+        return Err(Error::TooLarge { format: FORMAT, size: json_len as u64, limit: MAX_HEADER_SIZE });
     }
-    let mut out = Vec::with_capacity(8 + json.len());
-    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-    out.extend_from_slice(&json);
+    out.resize(8 + json_len, b' ');
+    out[..8].copy_from_slice(&(json_len as u64).to_le_bytes());
     Ok((out, file_len - 8 - header.len))
 }
 
