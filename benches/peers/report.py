@@ -45,10 +45,11 @@ def main():
             else:
                 print(f"| {label or op} | {o} | — | — | — | — | — |")
 
-        row("torch_json.decode", "torch", "torch_json.decode", 200)
-        row("torch_json.encode", "torch", "torch_json.encode", 200)
-        row("proto.decode", "upb", "proto.decode", 1)
-        row("proto.encode", "upb", "proto.encode", None)
+        # Issue 16's targets (the first round's were 200x, 200x and 1x).
+        row("torch_json.decode", "torch", "torch_json.decode", 600)
+        row("torch_json.encode", "torch", "torch_json.encode", 800)
+        row("proto.decode", "upb", "proto.decode", 1.5)
+        row("proto.encode", "upb", "proto.encode", 5)
         for op in ("json.decode", "json.encode", "bincode.decode", "bincode.encode", "fbs.decode", "fbs.encode",
                    "fbs.verify", "fbs.verify_and_lookup", "fbs.lookup_by_name", "fbs.lookup_by_target",
                    "accessors.build", "accessors.lookup", "accessors.lookup_mutation", "pt2.read_tiny", "pt2.read_1gib"):
@@ -56,6 +57,16 @@ def main():
 
         print("\n| target | figures | value | met |")
         print("|---|---|---|---|")
+        whole = t.get(("ours", "convert.whole_process", n))
+        tdec, tenc = t.get(("torch", "torch_json.decode", n)), t.get(("torch", "torch_json.encode", n))
+        if whole and tdec and tenc:
+            torch_s = tdec["median_s"] + tenc["median_s"]
+            r = torch_s / whole["median_s"]
+            goal = 250 if targeted else None
+            met = "—" if goal is None else "yes" if r >= goal else "**no**"
+            print(f"| whole process `graphsig convert` torch-json → torch-json (min {ms(whole['min_s'])}) against "
+                  f"torch's in-process decode + encode{' ≥ 250x' if goal else ''} | "
+                  f"{ms(whole['median_s'])} / {ms(torch_s)} | {r:.0f}x | {met} |")
         look, dec = t.get(("ours", "fbs.lookup_by_name", n)), t.get(("ours", "fbs.decode", n))
         if look and dec:
             share = look["median_s"] / dec["median_s"] * 100
@@ -74,10 +85,10 @@ def main():
         for fmt in ("torch-json", "proto", "json", "bincode", "fbs"):
             p = t.get(("ours", f"{fmt}.decode_peak_heap", n))
             if p:
-                print(f"| peak heap decoding {fmt} ≤ 3x the decoded model (heap it holds; its content) | "
+                print(f"| peak heap decoding {fmt} ≤ 2x the decoded model (heap it holds; its content) | "
                       f"{p['peak_bytes'] / 2**20:.1f} MiB / {p['model_bytes'] / 2**20:.1f} MiB; "
                       f"{p['model_content_bytes'] / 2**20:.1f} MiB | {p['ratio']:.2f}x; {p['ratio_to_content']:.2f}x | "
-                      f"{'yes' if p['ratio_to_content'] <= 3 else '**no**'} |")
+                      f"{'yes' if p['ratio_to_content'] <= 2 else '**no**'} |")
 
     scaling(t)
 
