@@ -7,12 +7,20 @@ prints its python.)
 
 TinyNet has parameters, a persistent and a non-persistent buffer, and mutates a buffer in
 forward; after run_decompositions the mutation is a BUFFER_MUTATION output.
+
+Paths: the file names in the nodes' stack traces (saved into the archive) are made
+relative before saving, with relative_stack_traces() of scripts/gen_archive_fixtures.py,
+so no path of the generating machine ends up in the repository.
 """
 import pathlib
+import sys
 
 import torch
 
 HERE = pathlib.Path(__file__).parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "scripts"))
+from gen_archive_fixtures import relative_stack_traces  # noqa: E402
+
 torch.manual_seed(0)
 
 
@@ -31,6 +39,7 @@ class TinyNet(torch.nn.Module):
 
 TinyNet.__module__ = "tinynet"
 ep = torch.export.export(TinyNet(), (torch.randn(2, 8),)).run_decompositions()
+relative_stack_traces(ep)
 torch.export.save(ep, str(HERE / "tinynet.pt2"))
 (HERE / "tinynet.str.txt").write_text(str(ep.graph_signature))
 print(ep.graph_signature)
