@@ -3,43 +3,20 @@
 //! `graphsig map --json`; see scripts/capi-check.sh.)
 #![allow(clippy::undocumented_unsafe_blocks)] // test code: every pointer is a local's
 
-use std::ffi::{c_char, CStr, CString};
-use std::path::{Path, PathBuf};
+use std::ffi::c_char;
+use std::path::Path;
 use std::ptr;
 
 use graph_signature::map::{
     ArchiveMap, Destination, Encoding, Hint, ObjectEncoding, PayloadTable, Profile, Severity, Source, SymInt,
     SymScalar, ValueMeta,
 };
-use graph_signature::ConstantValue;
 
 use crate::map::*;
 use crate::signature::*;
 use crate::status::*;
+use crate::tests::{c, constant_eq, expect, last_error, repo, text, torch_archives};
 use crate::types::*;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
-}
-
-fn c(s: &str) -> CString {
-    CString::new(s).unwrap()
-}
-
-fn text(s: gsig_str) -> &'static str {
-    assert!(!s.data.is_null());
-    std::str::from_utf8(unsafe { std::slice::from_raw_parts(s.data.cast::<u8>(), s.len) }).unwrap()
-}
-
-fn last_error() -> String {
-    unsafe { CStr::from_ptr(gsig_last_error_message()) }.to_str().unwrap().to_owned()
-}
-
-#[track_caller]
-fn expect(status: gsig_status, want: gsig_status) {
-    let name = |s| unsafe { CStr::from_ptr(gsig_status_name(s)) }.to_str().unwrap();
-    assert_eq!(name(status), name(want), "last error: {}", last_error());
-}
 
 /// A map handle, freed when dropped.
 struct Map(*mut gsig_archive_map);
@@ -88,38 +65,10 @@ fn open_bytes(bytes: &[u8], model: Option<&str>) -> Result<Map, (gsig_status, St
     }
 }
 
-fn torch_archives() -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for dir in std::fs::read_dir(repo().join("tests/fixtures/archives")).unwrap() {
-        let dir = dir.unwrap().path();
-        if dir.is_dir() && dir.file_name().unwrap().to_str().unwrap().starts_with("torch-") {
-            for f in std::fs::read_dir(&dir).unwrap() {
-                let f = f.unwrap().path();
-                if f.extension().is_some_and(|e| e == "pt2") {
-                    found.push(f);
-                }
-            }
-        }
-    }
-    found.sort();
-    assert!(found.len() >= 40, "expected the torch fixture archives, found {}", found.len());
-    found
-}
-
 fn count(f: impl FnOnce(*mut usize) -> gsig_status) -> usize {
     let mut n = usize::MAX;
     expect(f(&mut n), GSIG_OK);
     n
-}
-
-fn constant_eq(c: &gsig_constant, v: &ConstantValue) -> bool {
-    match v {
-        ConstantValue::None => c.type_ == GSIG_CONSTANT_NONE,
-        ConstantValue::Int(i) => c.type_ == GSIG_CONSTANT_INT && c.integer == *i,
-        ConstantValue::Float(f) => c.type_ == GSIG_CONSTANT_FLOAT && c.floating.to_bits() == f.to_bits(),
-        ConstantValue::Bool(b) => c.type_ == GSIG_CONSTANT_BOOL && c.boolean == *b,
-        ConstantValue::String(s) => c.type_ == GSIG_CONSTANT_STRING && text(c.string) == s,
-    }
 }
 
 fn scalar_eq(s: &gsig_scalar, h: Option<&Hint>) -> bool {

@@ -1,6 +1,6 @@
 //! The FFI functions called as C calls them, against the library called directly.
 //! (The C and C++ programs of `capi/tests/` and `capi/examples/` test the built library
-//! against the CLI; see scripts/capi-check.sh.)
+//! against the CLI; see scripts/capi-check.sh.) The helpers here serve `map_tests` too.
 #![allow(clippy::undocumented_unsafe_blocks)] // test code: every pointer is a local's
 
 use std::ffi::{c_char, CStr, CString};
@@ -19,20 +19,20 @@ use crate::status::*;
 use crate::types::*;
 use crate::*;
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
-fn c(s: &str) -> CString {
+pub(crate) fn c(s: &str) -> CString {
     CString::new(s).unwrap()
 }
 
-fn text(s: gsig_str) -> &'static str {
+pub(crate) fn text(s: gsig_str) -> &'static str {
     assert!(!s.data.is_null());
     std::str::from_utf8(unsafe { std::slice::from_raw_parts(s.data.cast::<u8>(), s.len) }).unwrap()
 }
 
-fn last_error() -> String {
+pub(crate) fn last_error() -> String {
     unsafe { CStr::from_ptr(gsig_last_error_message()) }.to_str().unwrap().to_owned()
 }
 
@@ -42,7 +42,7 @@ fn status_name(status: gsig_status) -> &'static str {
 
 /// Asserts a status, showing the last error when it differs.
 #[track_caller]
-fn expect(status: gsig_status, want: gsig_status) {
+pub(crate) fn expect(status: gsig_status, want: gsig_status) {
     assert_eq!(status_name(status), status_name(want), "last error: {}", last_error());
 }
 
@@ -85,7 +85,7 @@ fn open_bytes(bytes: &[u8]) -> Result<Handle, (gsig_status, String)> {
     }
 }
 
-fn torch_archives() -> Vec<PathBuf> {
+pub(crate) fn torch_archives() -> Vec<PathBuf> {
     let mut found = Vec::new();
     for dir in std::fs::read_dir(repo().join("tests/fixtures/archives")).unwrap() {
         let dir = dir.unwrap().path();
@@ -103,7 +103,7 @@ fn torch_archives() -> Vec<PathBuf> {
     found
 }
 
-fn constant_eq(c: &gsig_constant, v: &graph_signature::ConstantValue) -> bool {
+pub(crate) fn constant_eq(c: &gsig_constant, v: &graph_signature::ConstantValue) -> bool {
     use graph_signature::ConstantValue as V;
     match v {
         V::None => c.type_ == GSIG_CONSTANT_NONE,
