@@ -5,6 +5,9 @@ reader under test)."""
 import json
 import math
 import pathlib
+import sys
+import threading
+import time
 
 import graph_signature as gs
 
@@ -137,3 +140,32 @@ def every_fixture_signature():
         out.append((d.name, gs.ExportGraphSignature(inputs, outputs)))
     return out
 
+
+
+def run_beside_a_ticker(work):
+    """Runs ``work()`` while a Python thread records the times it gets to run, switching
+    every 0.5 ms; returns ``(result, seconds the work took, the longest time within it in
+    which the ticker did not run)``. Were the interpreter held during the work, that gap
+    would be the whole work."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    ticks = []
+    done = threading.Event()
+
+    def tick():
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+
+    t = threading.Thread(target=tick)
+    t.start()
+    try:
+        time.sleep(0.01)
+        t0 = time.perf_counter()
+        result = work()
+        t1 = time.perf_counter()
+    finally:
+        done.set()
+        t.join()
+        sys.setswitchinterval(old)
+    inside = [t0] + [x for x in ticks if t0 <= x <= t1] + [t1]
+    return result, t1 - t0, max(b - a for a, b in zip(inside, inside[1:]))

@@ -13,15 +13,13 @@ import pathlib
 import shutil
 import subprocess
 import sys
-import threading
-import time
 import zipfile
 
 import numpy as np
 import pytest
 
 import graph_signature as gs
-from support import FIXTURES, REPO, sibling, torch_archives
+from support import FIXTURES, REPO, run_beside_a_ticker, sibling, torch_archives
 
 PT2_215 = FIXTURES / "archives" / "torch-2.15.0"
 
@@ -448,31 +446,10 @@ def test_building_a_map_releases_the_interpreter(tmp_path):
     model = "linear/models/model.json"
     big = tmp_path / "big.pt2"
     big.write_bytes(with_record(linear, model, lambda j: b"{" + b" " * (80 << 20) + j[1:]))
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    ticks = []
-    done = threading.Event()
-
-    def tick():
-        while not done.is_set():
-            ticks.append(time.perf_counter())
-
-    t = threading.Thread(target=tick)
-    t.start()
-    try:
-        time.sleep(0.01)
-        t0 = time.perf_counter()
-        amap = gs.map(big)
-        t1 = time.perf_counter()
-    finally:
-        done.set()
-        t.join()
-        sys.setswitchinterval(old)
+    amap, took, gap = run_beside_a_ticker(lambda: gs.map(big))
     assert amap.payloads.tensor("lin.weight").shape == (4, 4)
-    inside = [t0] + [x for x in ticks if t0 <= x <= t1] + [t1]
-    gap = max(b - a for a, b in zip(inside, inside[1:]))
-    assert t1 - t0 > 0.05, f"mapping took only {t1 - t0:.4f}s: too short to tell"
-    assert gap < 0.5 * (t1 - t0), f"the other thread stood still {gap:.3f}s of {t1 - t0:.3f}s"
+    assert took > 0.05, f"mapping took only {took:.4f}s: too short to tell"
+    assert gap < 0.5 * took, f"the other thread stood still {gap:.3f}s of {took:.3f}s"
 
 
 def test_one_map_is_shared_by_threads():

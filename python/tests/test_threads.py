@@ -1,12 +1,10 @@
 """Objects shared between threads, and the interpreter released while the library reads."""
 
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import graph_signature as gs
-from support import FIXTURES, every_fixture_signature, torch_archives
+from support import FIXTURES, every_fixture_signature, run_beside_a_ticker, torch_archives
 
 
 def test_threads_load_every_archive_concurrently_with_the_same_results():
@@ -46,12 +44,6 @@ def test_one_signature_shared_by_readers_and_an_editor():
     assert [s.arg.name for s in sig.input_specs] == names
 
 
-def _max_gap(ticks, t0, t1):
-    """The longest time in [t0, t1] in which the ticker thread did not run."""
-    inside = [t0] + [x for x in ticks if t0 <= x <= t1] + [t1]
-    return max(b - a for a, b in zip(inside, inside[1:]))
-
-
 def test_decoding_releases_the_interpreter():
     # While one thread decodes a large document, a Python thread keeps running throughout.
     # Were the interpreter held, it would stand still for the whole decode: one gap as
@@ -60,30 +52,10 @@ def test_decoding_releases_the_interpreter():
     big = ('{"input_specs": [' + ", ".join(
         f'{{"parameter": {{"arg": {{"name": "p_{i}"}}, "parameter_name": "layer.{i}.weight"}}}}' for i in range(n)
     ) + '], "output_specs": []}').encode()
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    ticks = []
-    done = threading.Event()
-
-    def tick():
-        while not done.is_set():
-            ticks.append(time.perf_counter())
-
-    t = threading.Thread(target=tick)
-    t.start()
-    try:
-        time.sleep(0.01)
-        t0 = time.perf_counter()
-        sig = gs.decode(big, "torch-json")
-        t1 = time.perf_counter()
-    finally:
-        done.set()
-        t.join()
-        sys.setswitchinterval(old)
+    sig, took, gap = run_beside_a_ticker(lambda: gs.decode(big, "torch-json"))
     assert len(sig.parameters) == n
-    gap = _max_gap(ticks, t0, t1)
-    assert t1 - t0 > 0.05, f"decoding took only {t1 - t0:.4f}s: too short to tell"
-    assert gap < 0.5 * (t1 - t0), f"the other thread stood still {gap:.3f}s of {t1 - t0:.3f}s"
+    assert took > 0.05, f"decoding took only {took:.4f}s: too short to tell"
+    assert gap < 0.5 * took, f"the other thread stood still {gap:.3f}s of {took:.3f}s"
 
 
 def test_every_fixture_round_trips_in_parallel():
