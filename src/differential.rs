@@ -2,9 +2,10 @@
 //! crate run beside the precise reader it stands in for, on the same bytes, for the
 //! differential fuzz targets of `fuzz/` and their corpus replay in `tests/fuzz_corpora.rs`.
 //!
-//! Three readers have a typed one-pass fast path that gives way to a precise reader when
-//! it meets anything unusual: torch's JSON (`codec::torch_json`), protobuf (the hand-written
-//! wire reader beside prost) and the archive map's tensor metadata and payload configs.
+//! Three readers have a typed one-pass fast path that gives way to a precise reader when it
+//! meets anything unusual: torch's JSON (`codec::torch_json`, in two tiers: a byte scanner,
+//! then a typed serde pass), protobuf (the hand-written wire reader beside prost) and the
+//! archive map's tensor metadata and payload configs.
 //! A fast path decides nothing on its own, so the contract checked here is: **whenever the
 //! fast path answers, the precise reader gives the same answer** (both accept with equal
 //! models, or both refuse); when the fast path gives way, the precise reader's answer is the
@@ -51,9 +52,18 @@ fn compare<T: PartialEq + Debug, E: Debug, F: Debug>(
 }
 
 /// torch's JSON: the typed fast path against the full `Value`-based reader (every quirk).
+/// Each fast tier is checked on its own: the byte scanner, the typed serde pass, and the two
+/// chained as [`torch_json::decode`] chains them.
 pub fn torch_json(bytes: &[u8]) -> Result<Outcome, String> {
+    let full = torch_json::decode_full(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let scanned = torch_json::scan::decode(text);
+        compare("torch-json byte scanner", scanned.as_ref().map(Ok::<_, ()>), full.as_ref())?;
+        let typed = torch_json::fast::decode_typed(text);
+        compare("torch-json typed pass", typed.as_ref().map(Ok::<_, ()>), full.as_ref())?;
+    }
     let fast = torch_json::fast::decode(bytes).map(Ok::<_, ()>);
-    compare("torch-json", fast, torch_json::decode_full(bytes))
+    compare("torch-json", fast, full)
 }
 
 /// Protobuf: the hand-written wire reader against prost, for the signature alone

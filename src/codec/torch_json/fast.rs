@@ -1,5 +1,6 @@
 //! The typed fast path of the torch-JSON reader: one streaming pass of serde_json straight
-//! into the model, no `Value` tree.
+//! into the model, no `Value` tree. It is the second of three tiers: it reads what the byte
+//! scanner ([`super::scan`]) gave way on (escapes in names, float constants, ...).
 //!
 //! It accepts only what torch 2.3+ writes in the common form: every union an object with
 //! exactly one member, every struct an object (never an array), no duplicate struct keys,
@@ -21,13 +22,19 @@ use serde::Deserialize;
 use super::{TorchSchemaVersion, TorchSignature, SUPPORTED_MAJORS};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 
-/// The signature, or `None` when the bytes need the full reader.
+/// The signature, or `None` when the bytes need the full reader: the byte scanner
+/// ([`super::scan`]) first, then this typed pass.
 pub(crate) fn decode(bytes: &[u8]) -> Option<TorchSignature> {
+    // One UTF-8 check of the whole input (a JSON text with invalid UTF-8 anywhere is refused
+    // by the full reader too) lets both tiers read strings without checking each again.
+    let text = std::str::from_utf8(bytes).ok()?;
+    super::scan::decode(text).or_else(|| decode_typed(text))
+}
+
+/// The typed pass alone (the differential fuzz target checks each tier on its own).
+pub(crate) fn decode_typed(text: &str) -> Option<TorchSignature> {
     // What this pass does not read (the graph, above all) it parses all the same, as the
     // full reader does: bytes the full reader refuses there, it refuses (`strict`).
-    // One UTF-8 check of the whole input (a JSON text with invalid UTF-8 anywhere is refused
-    // by the full reader too) lets serde_json read strings without checking each again.
-    let text = std::str::from_utf8(bytes).ok()?;
     let mut de = serde_json::Deserializer::from_str(text);
     let root: Obj<Root> = super::strict::deserialize(&mut de).ok()?;
     de.end().ok()?;

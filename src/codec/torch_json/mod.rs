@@ -50,7 +50,9 @@ use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind,
 use crate::Error;
 
 pub(crate) mod fast;
+pub(crate) mod scan;
 mod strict;
+mod swar;
 mod v1;
 mod write;
 pub use write::{encode, TorchTarget, WriteOptions};

@@ -4,7 +4,7 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::str::FromStr;
 
-use super::TorchSchemaVersion;
+use super::{swar, TorchSchemaVersion};
 use crate::model::validate::SpecKind;
 use crate::{
     ArgumentSpec, ConstantValue, Error, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec, SpecRef,
@@ -648,27 +648,24 @@ fn shortest_digits(v: f64) -> (Vec<u8>, i32) {
     (digits, exp)
 }
 
-/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`: printable
-/// ASCII but `"` and `\` as is; `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`; every other
-/// character as `\uXXXX` (lowercase hex), above U+FFFF as a surrogate pair.
-/// Whether every byte is printable ASCII other than `"` and `\\` (nothing to escape): 16 bytes
-/// at a time, the last ones padded, so the compiler checks each block with vector compares.
+/// Whether every byte is printable ASCII other than `"` and `\\` (nothing to escape): eight
+/// bytes at a time ([`super::swar`]), the last ones padded.
 fn is_plain_ascii(bytes: &[u8]) -> bool {
-    fn block(b: &[u8; 16]) -> bool {
-        b.iter().fold(true, |ok, &b| ok & (b' '..=b'~').contains(&b) & (b != b'"') & (b != b'\\'))
-    }
-    let mut blocks = bytes.chunks_exact(16);
-    for b in &mut blocks {
-        if !block(b.try_into().expect("16 bytes")) {
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        if !swar::plain_ascii(u64::from_le_bytes(w.try_into().expect("8 bytes"))) {
             return false;
         }
     }
-    let rest = blocks.remainder();
-    let mut last = [b'a'; 16];
+    let rest = words.remainder();
+    let mut last = [b'a'; 8];
     last[..rest.len()].copy_from_slice(rest);
-    block(&last)
+    swar::plain_ascii(u64::from_le_bytes(last))
 }
 
+/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`: printable
+/// ASCII but `"` and `\` as is; `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`; every other
+/// character as `\uXXXX` (lowercase hex), above U+FFFF as a surrogate pair.
 fn push_json_string_ascii(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
