@@ -83,8 +83,17 @@ impl<'a> Wire<'a> {
     }
 }
 
+/// A `string` field: UTF-8, or `None` (prost refuses it too).
 #[inline]
+#[allow(unsafe_code)]
 fn string(bytes: &[u8]) -> Option<String> {
+    if bytes.is_ascii() {
+        // SAFETY: every byte is below 0x80 (just checked), and a sequence of ASCII bytes is
+        // valid UTF-8. Names and targets are ASCII almost always; std's `is_ascii` checks a
+        // word at a time, and the full UTF-8 check below is skipped for them.
+        // `tests::string_fields_take_ascii_and_utf8_and_refuse_the_rest` exercises both paths.
+        return Some(unsafe { String::from_utf8_unchecked(bytes.to_vec()) });
+    }
     std::str::from_utf8(bytes).ok().map(str::to_owned)
 }
 
@@ -598,6 +607,28 @@ mod tests {
     use super::super::{decode_with_prost, pb, to_document};
     use crate::version::SchemaVersion;
     use crate::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputSpec, OutputKind, OutputSpec};
+
+    /// Both paths of `string`: ASCII (taken without the UTF-8 check), UTF-8 beyond ASCII
+    /// (checked), and bytes that are not UTF-8 (refused), at every length around a word.
+    #[test]
+    fn string_fields_take_ascii_and_utf8_and_refuse_the_rest() {
+        for len in 0..40 {
+            let ascii: String = (0..len).map(|i| char::from(b' ' + (i * 7 % 95) as u8)).collect();
+            assert_eq!(super::string(ascii.as_bytes()).as_deref(), Some(ascii.as_str()));
+            let all: Vec<u8> = (0..len as u8).chain(0x70..0x80).collect();
+            assert_eq!(super::string(&all).map(String::into_bytes), Some(all.clone()));
+            for at in 0..len {
+                let mut utf8 = ascii.clone();
+                utf8.insert(at, 'é');
+                assert_eq!(super::string(utf8.as_bytes()).as_deref(), Some(utf8.as_str()));
+                for bad in [0x80u8, 0xC3, 0xFF] {
+                    let mut bytes = ascii.clone().into_bytes();
+                    bytes[at] = bad;
+                    assert_eq!(super::string(&bytes), None, "{bytes:?}");
+                }
+            }
+        }
+    }
 
     fn every_kind() -> ExportGraphSignature {
         let c = |v| ArgumentSpec::constant("c", v);

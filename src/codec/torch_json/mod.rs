@@ -91,8 +91,9 @@ pub struct TorchSignature {
 
 /// Reads a signature object or a whole exported-program JSON.
 pub fn decode(bytes: &[u8]) -> Result<TorchSignature, Error> {
-    // The typed fast path reads what torch 2.3+ writes in one pass; everything else (older
-    // quirks, errors) is read by the full reader below, which names the path of any error.
+    // The fast tiers (a byte scanner, then a typed serde pass) read what torch 2.3+ writes in
+    // one pass; everything else (older quirks, errors) is read by the full reader below,
+    // which names the path of any error.
     match fast::decode(bytes) {
         Some(read) => Ok(read),
         None => decode_full(bytes),

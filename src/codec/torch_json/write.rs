@@ -283,6 +283,14 @@ fn unrepresentable(at: SpecRef, reason: UnrepresentableReason) -> Error {
 
 type Step = Result<(), UnrepresentableReason>;
 
+/// The fixed text of a lifted spec around its name and target: `{"<tag>": {"arg": {"name": `
+/// and `}, "<target_key>": `, each one piece to copy.
+macro_rules! lifted_keys {
+    ($tag:literal, $target_key:literal) => {
+        (concat!("{\"", $tag, "\": {\"arg\": {\"name\": "), concat!("}, \"", $target_key, "\": "))
+    };
+}
+
 struct Writer {
     out: Vec<u8>,
     options: WriteOptions,
@@ -359,7 +367,7 @@ impl Writer {
                 self.user_argument(&spec.arg, true)?;
                 self.raw("}}");
             }
-            InputKind::Parameter => self.lifted("parameter", name, "parameter_name", target),
+            InputKind::Parameter => self.lifted(lifted_keys!("parameter", "parameter_name"), name, target),
             InputKind::Buffer => {
                 self.raw("{\"buffer\": {\"arg\": {\"name\": ");
                 self.string(name);
@@ -371,7 +379,9 @@ impl Writer {
                     ", \"persistent\": true}}"
                 });
             }
-            InputKind::ConstantTensor => self.lifted("tensor_constant", name, "tensor_constant_name", target),
+            InputKind::ConstantTensor => {
+                self.lifted(lifted_keys!("tensor_constant", "tensor_constant_name"), name, target)
+            }
             InputKind::CustomObj => {
                 self.raw("{\"custom_obj\": {\"arg\": ");
                 self.custom_obj(&spec.arg);
@@ -407,14 +417,20 @@ impl Writer {
                 self.string(name);
                 self.raw("}}}");
             }
-            OutputKind::BufferMutation => self.lifted("buffer_mutation", name, "buffer_name", target),
+            OutputKind::BufferMutation => self.lifted(lifted_keys!("buffer_mutation", "buffer_name"), name, target),
             OutputKind::ParameterMutation => {
                 self.needs(8, 14, "a PARAMETER_MUTATION output", "schema 8.14 (torch 2.9+)")?;
-                self.lifted("parameter_mutation", name, "parameter_name", target);
+                self.lifted(lifted_keys!("parameter_mutation", "parameter_name"), name, target);
             }
-            OutputKind::GradientToParameter => self.lifted("gradient_to_parameter", name, "parameter_name", target),
-            OutputKind::GradientToUserInput => self.lifted("gradient_to_user_input", name, "user_input_name", target),
-            OutputKind::UserInputMutation => self.lifted("user_input_mutation", name, "user_input_name", target),
+            OutputKind::GradientToParameter => {
+                self.lifted(lifted_keys!("gradient_to_parameter", "parameter_name"), name, target)
+            }
+            OutputKind::GradientToUserInput => {
+                self.lifted(lifted_keys!("gradient_to_user_input", "user_input_name"), name, target)
+            }
+            OutputKind::UserInputMutation => {
+                self.lifted(lifted_keys!("user_input_mutation", "user_input_name"), name, target)
+            }
             OutputKind::Token => {
                 self.needs(5, 3, "a TOKEN output", "schema 5.3 (torch 2.4+)")?;
                 self.no_target(&spec.target, kind)?;
@@ -426,15 +442,12 @@ impl Writer {
         Ok(())
     }
 
-    /// `{"<tag>": {"arg": {"name": <name>}, "<target_key>": <target>}}`
-    fn lifted(&mut self, tag: &str, name: &str, target_key: &str, target: &str) {
-        self.raw("{\"");
-        self.raw(tag);
-        self.raw("\": {\"arg\": {\"name\": ");
+    /// `{"<tag>": {"arg": {"name": <name>}, "<target_key>": <target>}}`, the fixed text in
+    /// two pieces ([`lifted_keys`]).
+    fn lifted(&mut self, (head, middle): (&str, &str), name: &str, target: &str) {
+        self.raw(head);
         self.string(name);
-        self.raw("}, \"");
-        self.raw(target_key);
-        self.raw("\": ");
+        self.raw(middle);
         self.string(target);
         self.raw("}}");
     }
