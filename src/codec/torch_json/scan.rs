@@ -339,7 +339,100 @@ impl<'a> Scanner<'a> {
         name
     }
 
+    /// Whether the bytes at the cursor are `text`, consumed if so (no whitespace skipped).
+    #[inline(always)]
+    fn text_is(&mut self, text: &[u8]) -> bool {
+        let found = self.b[self.pos..].starts_with(text);
+        if found {
+            self.pos += text.len();
+        }
+        found
+    }
+
+    /// `<head>"name"<middle>"target"<tail>`: a spec in torch's own spacing, its fixed text
+    /// compared in three pieces (see [`Self::canonical_input`]).
+    #[inline(always)]
+    fn canonical_pair(&mut self, head: &[u8], middle: &[u8], tail: &[u8]) -> Option<(String, String)> {
+        if !self.text_is(head) {
+            return None;
+        }
+        let name = self.string()?;
+        if !self.text_is(middle) {
+            return None;
+        }
+        let target = self.string()?;
+        self.text_is(tail).then_some((name, target))
+    }
+
+    /// The common specs as torch writes them, byte for byte (its `", "` and `": "`, its key
+    /// order): a parameter, a buffer, a tensor user input. Their text is compared in a few
+    /// pieces rather than read token by token. `None` (the cursor back where it was) for
+    /// anything else, which [`Self::input_spec`] reads the general way; what this accepts,
+    /// the general way reads the same.
+    #[inline(always)]
+    fn canonical_input(&mut self) -> Option<InputSpec> {
+        let start = self.pos;
+        let lifted = |kind, (name, target): (String, String), persistent| InputSpec {
+            kind,
+            arg: ArgumentSpec::Tensor { name },
+            target: Some(target),
+            persistent,
+        };
+        let spec = match self.b.get(self.pos + 2) {
+            Some(b'p') => self
+                .canonical_pair(br#"{"parameter": {"arg": {"name": "#, br#"}, "parameter_name": "#, b"}}")
+                .map(|pair| lifted(InputKind::Parameter, pair, None)),
+            Some(b'b') => {
+                let head = br#"{"buffer": {"arg": {"name": "#;
+                let middle = br#"}, "buffer_name": "#;
+                match self.canonical_pair(head, middle, br#", "persistent": "#) {
+                    Some(pair) if self.text_is(b"true}}") => Some(lifted(InputKind::Buffer, pair, Some(true))),
+                    Some(pair) if self.text_is(b"false}}") => Some(lifted(InputKind::Buffer, pair, Some(false))),
+                    _ => None,
+                }
+            }
+            Some(b'u') if self.text_is(br#"{"user_input": {"arg": {"as_tensor": {"name": "#) => {
+                let name = self.string();
+                name.filter(|_| self.text_is(b"}}}}")).map(|name| InputSpec::user_input(ArgumentSpec::Tensor { name }))
+            }
+            _ => None,
+        };
+        if spec.is_none() {
+            self.pos = start;
+        }
+        spec
+    }
+
+    /// As [`Self::canonical_input`]: a buffer mutation, a tensor user output.
+    #[inline(always)]
+    fn canonical_output(&mut self) -> Option<OutputSpec> {
+        let start = self.pos;
+        let spec = match self.b.get(self.pos + 2) {
+            Some(b'b') => self
+                .canonical_pair(br#"{"buffer_mutation": {"arg": {"name": "#, br#"}, "buffer_name": "#, b"}}")
+                .map(|(name, target)| OutputSpec {
+                    kind: OutputKind::BufferMutation,
+                    arg: ArgumentSpec::Tensor { name },
+                    target: Some(target),
+                }),
+            Some(b'u') if self.text_is(br#"{"user_output": {"arg": {"as_tensor": {"name": "#) => {
+                let name = self.string();
+                name.filter(|_| self.text_is(b"}}}}"))
+                    .map(|name| OutputSpec::user_output(ArgumentSpec::Tensor { name }))
+            }
+            _ => None,
+        };
+        if spec.is_none() {
+            self.pos = start;
+        }
+        spec
+    }
+
     fn input_spec(&mut self) -> Option<InputSpec> {
+        self.ws();
+        if let Some(spec) = self.canonical_input() {
+            return Some(spec);
+        }
         let lifted = |kind, (name, target): (String, String)| InputSpec {
             kind,
             arg: ArgumentSpec::Tensor { name },
@@ -390,6 +483,10 @@ impl<'a> Scanner<'a> {
     }
 
     fn output_spec(&mut self) -> Option<OutputSpec> {
+        self.ws();
+        if let Some(spec) = self.canonical_output() {
+            return Some(spec);
+        }
         let with = |kind, (name, target): (String, String)| OutputSpec {
             kind,
             arg: ArgumentSpec::Tensor { name },
@@ -688,6 +785,44 @@ mod tests {
         assert_eq!(read.signature.input_specs()[0].arg.name(), "p_\u{e9}\u{1f600}");
     }
 
+    /// The canonical pieces read torch's spacing of the common specs, and leave anything
+    /// else (the cursor where it was) to the general path, which reads the same.
+    #[test]
+    fn canonical_specs_are_read_in_pieces_and_the_rest_token_by_token() {
+        let scanner = |text: &'static str| Scanner { text, b: text.as_bytes(), pos: 0, depth: 0 };
+        for (text, canonical) in [
+            (r#"{"parameter": {"arg": {"name": "p_w"}, "parameter_name": "w"}}"#, true),
+            (r#"{"buffer": {"arg": {"name": "b_m"}, "buffer_name": "m", "persistent": true}}"#, true),
+            (r#"{"buffer": {"arg": {"name": "b_m"}, "buffer_name": "m", "persistent": false}}"#, true),
+            (r#"{"user_input": {"arg": {"as_tensor": {"name": "x\u00e9"}}}}"#, true),
+            (r#"{"parameter": {"arg": {"name": "p_w"}, "parameter_name":"w"}}"#, false),
+            (r#"{"parameter": {"parameter_name": "w", "arg": {"name": "p_w"}}}"#, false),
+            (r#"{"buffer": {"arg": {"name": "b_m"}, "persistent": true, "buffer_name": "m"}}"#, false),
+            (r#"{"user_input": {"arg": {"as_sym_int": {"as_name": "s0"}}}}"#, false),
+            (r#"{"tensor_constant": {"arg": {"name": "c"}, "tensor_constant_name": "c"}}"#, false),
+        ] {
+            let mut s = scanner(text);
+            let fast = s.canonical_input();
+            assert_eq!(fast.is_some(), canonical, "{text}");
+            assert_eq!(s.pos, if canonical { text.len() } else { 0 }, "{text}");
+            let general = scanner(text).input_spec().expect("the general path reads it");
+            assert_eq!(fast.unwrap_or_else(|| general.clone()), general, "{text}");
+        }
+        for (text, canonical) in [
+            (r#"{"buffer_mutation": {"arg": {"name": "add"}, "buffer_name": "m"}}"#, true),
+            (r#"{"user_output": {"arg": {"as_tensor": {"name": "mm"}}}}"#, true),
+            (r#"{"user_output": {"arg": {"as_none": true}}}"#, false),
+            (r#"{"buffer_mutation": {"arg": {"name": "add"}, "buffer_name": "m", "x": 1}}"#, false),
+        ] {
+            let mut s = scanner(text);
+            let fast = s.canonical_output();
+            assert_eq!(fast.is_some(), canonical, "{text}");
+            assert_eq!(s.pos, if canonical { text.len() } else { 0 }, "{text}");
+            let general = scanner(text).output_spec().expect("the general path reads it");
+            assert_eq!(fast.unwrap_or_else(|| general.clone()), general, "{text}");
+        }
+    }
+
     #[test]
     fn the_scanner_gives_way_on_what_a_later_tier_decides() {
         for json in [
@@ -750,6 +885,11 @@ mod fixtures {
                 let Ok(text) = std::str::from_utf8(&bytes) else { continue };
                 if let Some(read) = super::decode(text) {
                     assert_eq!(read, super::super::decode_full(&bytes).unwrap(), "{}", path.display());
+                    // The same JSON re-spaced misses every canonical piece and is read token
+                    // by token: the same answer.
+                    let value: serde_json::Value = serde_json::from_str(text).unwrap();
+                    let pretty = serde_json::to_string_pretty(&value).unwrap();
+                    assert_eq!(super::decode(&pretty).as_ref(), Some(&read), "re-spaced {}", path.display());
                     if name == "model.json" {
                         programs += 1;
                     } else {
