@@ -85,15 +85,7 @@ impl<'a> Wire<'a> {
 
 /// A `string` field: UTF-8, or `None` (prost refuses it too).
 #[inline]
-#[allow(unsafe_code)]
 fn string(bytes: &[u8]) -> Option<String> {
-    if bytes.is_ascii() {
-        // SAFETY: every byte is below 0x80 (just checked), and a sequence of ASCII bytes is
-        // valid UTF-8. Names and targets are ASCII almost always; std's `is_ascii` checks a
-        // word at a time, and the full UTF-8 check below is skipped for them.
-        // `tests::string_fields_take_ascii_and_utf8_and_refuse_the_rest` exercises both paths.
-        return Some(unsafe { String::from_utf8_unchecked(bytes.to_vec()) });
-    }
     std::str::from_utf8(bytes).ok().map(str::to_owned)
 }
 
@@ -608,8 +600,8 @@ mod tests {
     use crate::version::SchemaVersion;
     use crate::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputSpec, OutputKind, OutputSpec};
 
-    /// Both paths of `string`: ASCII (taken without the UTF-8 check), UTF-8 beyond ASCII
-    /// (checked), and bytes that are not UTF-8 (refused), at every length around a word.
+    /// `string` fields: ASCII and UTF-8 beyond ASCII are taken, bytes that are not UTF-8
+    /// refused, at every length around a word and every place.
     #[test]
     fn string_fields_take_ascii_and_utf8_and_refuse_the_rest() {
         for len in 0..40 {
