@@ -1,8 +1,9 @@
 //! The byte scanner: the first and fastest of the torch-JSON reader's three tiers.
 //!
 //! It reads the shape torch 2.3+ writes (and our writer writes) straight from the bytes,
-//! with no serde machinery: a cursor, a key compared as a byte slice, a string found by
-//! looking at 8 bytes at a time ([`super::swar`]). Like the typed fast path ([`super::fast`]) it decides
+//! with no serde machinery: a cursor, a key compared as a byte slice, a string's end found
+//! eight bytes at a time ([`super::swar`]), the common specs in torch's own spacing compared
+//! in a few pieces of fixed text. Like the typed fast path ([`super::fast`]) it decides
 //! nothing on its own: it answers `None` at the first thing it is not sure of, and the
 //! next tier reads the bytes again. It gives way on
 //!
