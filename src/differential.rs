@@ -51,19 +51,42 @@ fn compare<T: PartialEq + Debug, E: Debug, F: Debug>(
     }
 }
 
-/// torch's JSON: the typed fast path against the full `Value`-based reader (every quirk).
-/// Each fast tier is checked on its own: the byte scanner, the typed serde pass, and the two
-/// chained as [`torch_json::decode`] chains them.
+/// torch's JSON: the fast tiers against the full `Value`-based reader (every quirk). Each
+/// fast tier is checked on its own: the byte scanner, the typed serde pass, and the two
+/// chained as [`torch_json::decode`] chains them; the answer is the chain's.
 pub fn torch_json(bytes: &[u8]) -> Result<Outcome, String> {
+    torch_json_tiers(bytes).map(|tiers| tiers.chain)
+}
+
+/// How each tier of the torch-JSON reader answered against the full reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TorchJsonTiers {
+    /// The byte scanner (`FastGaveWay` too when the bytes are not UTF-8: it reads text).
+    pub scanner: Outcome,
+    /// The typed serde pass (likewise).
+    pub typed: Outcome,
+    /// The two chained, as `torch_json::decode` runs them.
+    pub chain: Outcome,
+}
+
+/// [`torch_json`], with each tier's outcome.
+pub fn torch_json_tiers(bytes: &[u8]) -> Result<TorchJsonTiers, String> {
     let full = torch_json::decode_full(bytes);
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        let scanned = torch_json::scan::decode(text);
-        compare("torch-json byte scanner", scanned.as_ref().map(Ok::<_, ()>), full.as_ref())?;
-        let typed = torch_json::fast::decode_typed(text);
-        compare("torch-json typed pass", typed.as_ref().map(Ok::<_, ()>), full.as_ref())?;
-    }
+    let (scanner, typed) = match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let scanned = torch_json::scan::decode(text);
+            let scanner = compare("torch-json byte scanner", scanned.as_ref().map(Ok::<_, ()>), full.as_ref())?;
+            let typed = torch_json::fast::decode_typed(text);
+            (scanner, compare("torch-json typed pass", typed.as_ref().map(Ok::<_, ()>), full.as_ref())?)
+        }
+        Err(_) => {
+            let gave_way = if full.is_ok() { Outcome::FastGaveWay } else { Outcome::BothRefused };
+            (gave_way, gave_way)
+        }
+    };
     let fast = torch_json::fast::decode(bytes).map(Ok::<_, ()>);
-    compare("torch-json", fast, full)
+    let chain = compare("torch-json", fast, full)?;
+    Ok(TorchJsonTiers { scanner, typed, chain })
 }
 
 /// Protobuf: the hand-written wire reader against prost, for the signature alone

@@ -1,6 +1,8 @@
 //! Property tests: for arbitrary signatures, the text form, the accessors, replace_all_uses
 //! and validation agree with plain reference computations written here from torch's
-//! Python source (`torch/export/graph_signature.py`, 2.15), independent of the crate.
+//! Python source (`torch/export/graph_signature.py`, 2.15), independent of the crate; and
+//! whatever torch-JSON bytes the writer makes of them, every tier of the reader (the byte
+//! scanner, the typed pass, the full reader) reads the same.
 
 use graph_signature::{
     ArgumentSpec, ConstantValue, Error, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec, Rule,
@@ -254,6 +256,24 @@ fn user_value(arg: &ArgumentSpec) -> UserValue {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Names with quotes, non-ASCII (written as `\u` escapes, surrogate pairs above U+FFFF)
+    /// and empty ones, every kind, every constant: the writer's bytes (lossy, so that every
+    /// signature has some) are read by each tier to the same signature, and the bytes written
+    /// again from it are the same bytes.
+    #[test]
+    fn every_torch_json_reader_tier_reads_what_the_writer_writes(sig in valid_signature()) {
+        use graph_signature::codec::torch_json::{self, WriteOptions};
+        use graph_signature::differential::{self, Outcome};
+        let options = WriteOptions { lossy: true, ..WriteOptions::default() };
+        let bytes = torch_json::encode(&sig, &options).expect("lossy writes every valid signature");
+        let tiers = differential::torch_json_tiers(&bytes).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(tiers.scanner, Outcome::BothAccepted);
+        prop_assert_eq!(tiers.typed, Outcome::BothAccepted);
+        prop_assert_eq!(tiers.chain, Outcome::BothAccepted);
+        let read = torch_json::decode(&bytes).expect("read back");
+        prop_assert_eq!(torch_json::encode(&read.signature, &options).expect("written again"), bytes);
+    }
 
     #[test]
     fn text_form_matches_python_format(sig in valid_signature()) {
