@@ -49,6 +49,16 @@ use serde_json::{Map, Value};
 use crate::model::{ArgumentSpec, ConstantValue, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec};
 use crate::Error;
 
+/// The fixed text of a lifted spec around its name and target, as torch spaces it:
+/// `{"<tag>": {"arg": {"name": ` and `}, "<target_key>": `. The writer copies each in one
+/// piece; the byte scanner compares each in one piece (so what we write is what it reads
+/// fastest).
+macro_rules! lifted_keys {
+    ($tag:literal, $target_key:literal) => {
+        (concat!("{\"", $tag, "\": {\"arg\": {\"name\": "), concat!("}, \"", $target_key, "\": "))
+    };
+}
+
 pub(crate) mod fast;
 pub(crate) mod scan;
 mod strict;

@@ -75,6 +75,18 @@ struct Sig {
     outputs: Vec<OutputSpec>,
 }
 
+/// A lifted input (parameter, buffer, constant tensor): a tensor name and its target.
+#[inline(always)]
+fn lifted_input(kind: InputKind, (name, target): (String, String), persistent: Option<bool>) -> InputSpec {
+    InputSpec { kind, arg: ArgumentSpec::Tensor { name }, target: Some(target), persistent }
+}
+
+/// An output with a target (a mutation or a gradient): a tensor name and its target.
+#[inline(always)]
+fn lifted_output(kind: OutputKind, (name, target): (String, String)) -> OutputSpec {
+    OutputSpec { kind, arg: ArgumentSpec::Tensor { name }, target: Some(target) }
+}
+
 struct Scanner<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -282,15 +294,19 @@ impl<'a> Scanner<'a> {
         Some(value)
     }
 
-    /// `{"name": ...}` (`TensorArgument`, `TokenArgument`), other members skipped.
+    /// `{"<key>": ...}` with `read` reading the member, other members skipped; the member
+    /// must be there.
+    #[inline(always)]
+    fn only_member<T>(&mut self, key: &[u8], mut read: impl FnMut(&mut Self) -> Option<T>) -> Option<T> {
+        let mut value = None;
+        self.object(|s, k| if k == key { set(&mut value, read(s)?) } else { s.skip_value() })?;
+        value
+    }
+
+    /// `{"name": ...}` (`TensorArgument`, `TokenArgument`).
     #[inline(always)]
     fn named(&mut self) -> Option<String> {
-        let mut name = None;
-        self.object(|s, key| match key {
-            b"name" => set(&mut name, s.string()?),
-            _ => s.skip_value(),
-        })?;
-        name
+        self.only_member(b"name", Self::string)
     }
 
     /// `{"name": ..., "class_fqn": ...}`.
@@ -320,24 +336,14 @@ impl<'a> Scanner<'a> {
         Some((name?, target?))
     }
 
-    /// `{"arg": <ArgUnion>}` of a user input or output (other members skipped).
+    /// `{"arg": <ArgUnion>}` of a user input or output.
     fn user_arg(&mut self) -> Option<ArgumentSpec> {
-        let mut arg = None;
-        self.object(|s, key| match key {
-            b"arg" => set(&mut arg, s.argument()?),
-            _ => s.skip_value(),
-        })?;
-        arg
+        self.only_member(b"arg", Self::argument)
     }
 
     /// `{"arg": {"name": ...}}` (a loss output, a token).
     fn arg_only(&mut self) -> Option<String> {
-        let mut name = None;
-        self.object(|s, key| match key {
-            b"arg" => set(&mut name, s.named()?),
-            _ => s.skip_value(),
-        })?;
-        name
+        self.only_member(b"arg", Self::named)
     }
 
     /// Whether the bytes at the cursor are `text`, consumed if so (no whitespace skipped).
@@ -350,19 +356,40 @@ impl<'a> Scanner<'a> {
         found
     }
 
-    /// `<head>"name"<middle>"target"<tail>`: a spec in torch's own spacing, its fixed text
-    /// compared in three pieces (see [`Self::canonical_input`]).
+    /// What `read` reads, or `None` with the cursor back where it was.
     #[inline(always)]
-    fn canonical_pair(&mut self, head: &[u8], middle: &[u8], tail: &[u8]) -> Option<(String, String)> {
-        if !self.text_is(head) {
+    fn or_rewind<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        let start = self.pos;
+        let value = read(self);
+        if value.is_none() {
+            self.pos = start;
+        }
+        value
+    }
+
+    /// `<head>"name"<middle>"target"<tail>`: a lifted spec in torch's own spacing, its fixed
+    /// text ([`lifted_keys`], the writer's) compared in three pieces.
+    #[inline(always)]
+    fn canonical_pair(&mut self, (head, middle): (&str, &str), tail: &[u8]) -> Option<(String, String)> {
+        if !self.text_is(head.as_bytes()) {
             return None;
         }
         let name = self.string()?;
-        if !self.text_is(middle) {
+        if !self.text_is(middle.as_bytes()) {
             return None;
         }
         let target = self.string()?;
         self.text_is(tail).then_some((name, target))
+    }
+
+    /// `<head>"name"}}}}`: a tensor user input or output in torch's own spacing.
+    #[inline(always)]
+    fn canonical_tensor(&mut self, head: &[u8]) -> Option<ArgumentSpec> {
+        if !self.text_is(head) {
+            return None;
+        }
+        let name = self.string()?;
+        self.text_is(b"}}}}").then_some(ArgumentSpec::Tensor { name })
     }
 
     /// The common specs as torch writes them, byte for byte (its `", "` and `": "`, its key
@@ -372,61 +399,40 @@ impl<'a> Scanner<'a> {
     /// the general way reads the same.
     #[inline(always)]
     fn canonical_input(&mut self) -> Option<InputSpec> {
-        let start = self.pos;
-        let lifted = |kind, (name, target): (String, String), persistent| InputSpec {
-            kind,
-            arg: ArgumentSpec::Tensor { name },
-            target: Some(target),
-            persistent,
-        };
-        let spec = match self.b.get(self.pos + 2) {
-            Some(b'p') => self
-                .canonical_pair(br#"{"parameter": {"arg": {"name": "#, br#"}, "parameter_name": "#, b"}}")
-                .map(|pair| lifted(InputKind::Parameter, pair, None)),
+        self.or_rewind(|s| match s.b.get(s.pos + 2) {
+            Some(b'p') => s
+                .canonical_pair(lifted_keys!("parameter", "parameter_name"), b"}}")
+                .map(|pair| lifted_input(InputKind::Parameter, pair, None)),
             Some(b'b') => {
-                let head = br#"{"buffer": {"arg": {"name": "#;
-                let middle = br#"}, "buffer_name": "#;
-                match self.canonical_pair(head, middle, br#", "persistent": "#) {
-                    Some(pair) if self.text_is(b"true}}") => Some(lifted(InputKind::Buffer, pair, Some(true))),
-                    Some(pair) if self.text_is(b"false}}") => Some(lifted(InputKind::Buffer, pair, Some(false))),
-                    _ => None,
-                }
+                let pair = s.canonical_pair(lifted_keys!("buffer", "buffer_name"), br#", "persistent": "#)?;
+                let persistent = if s.text_is(b"true}}") {
+                    true
+                } else if s.text_is(b"false}}") {
+                    false
+                } else {
+                    return None;
+                };
+                Some(lifted_input(InputKind::Buffer, pair, Some(persistent)))
             }
-            Some(b'u') if self.text_is(br#"{"user_input": {"arg": {"as_tensor": {"name": "#) => {
-                let name = self.string();
-                name.filter(|_| self.text_is(b"}}}}")).map(|name| InputSpec::user_input(ArgumentSpec::Tensor { name }))
+            Some(b'u') => {
+                s.canonical_tensor(br#"{"user_input": {"arg": {"as_tensor": {"name": "#).map(InputSpec::user_input)
             }
             _ => None,
-        };
-        if spec.is_none() {
-            self.pos = start;
-        }
-        spec
+        })
     }
 
     /// As [`Self::canonical_input`]: a buffer mutation, a tensor user output.
     #[inline(always)]
     fn canonical_output(&mut self) -> Option<OutputSpec> {
-        let start = self.pos;
-        let spec = match self.b.get(self.pos + 2) {
-            Some(b'b') => self
-                .canonical_pair(br#"{"buffer_mutation": {"arg": {"name": "#, br#"}, "buffer_name": "#, b"}}")
-                .map(|(name, target)| OutputSpec {
-                    kind: OutputKind::BufferMutation,
-                    arg: ArgumentSpec::Tensor { name },
-                    target: Some(target),
-                }),
-            Some(b'u') if self.text_is(br#"{"user_output": {"arg": {"as_tensor": {"name": "#) => {
-                let name = self.string();
-                name.filter(|_| self.text_is(b"}}}}"))
-                    .map(|name| OutputSpec::user_output(ArgumentSpec::Tensor { name }))
+        self.or_rewind(|s| match s.b.get(s.pos + 2) {
+            Some(b'b') => s
+                .canonical_pair(lifted_keys!("buffer_mutation", "buffer_name"), b"}}")
+                .map(|pair| lifted_output(OutputKind::BufferMutation, pair)),
+            Some(b'u') => {
+                s.canonical_tensor(br#"{"user_output": {"arg": {"as_tensor": {"name": "#).map(OutputSpec::user_output)
             }
             _ => None,
-        };
-        if spec.is_none() {
-            self.pos = start;
-        }
-        spec
+        })
     }
 
     fn input_spec(&mut self) -> Option<InputSpec> {
@@ -434,14 +440,8 @@ impl<'a> Scanner<'a> {
         if let Some(spec) = self.canonical_input() {
             return Some(spec);
         }
-        let lifted = |kind, (name, target): (String, String)| InputSpec {
-            kind,
-            arg: ArgumentSpec::Tensor { name },
-            target: Some(target),
-            persistent: None,
-        };
         self.union(|s, tag| match tag {
-            b"parameter" => Some(lifted(InputKind::Parameter, s.with_target(b"parameter_name")?)),
+            b"parameter" => Some(lifted_input(InputKind::Parameter, s.with_target(b"parameter_name")?, None)),
             b"buffer" => {
                 let (mut name, mut target, mut persistent) = (None, None, None);
                 s.object(|s, key| match key {
@@ -451,9 +451,11 @@ impl<'a> Scanner<'a> {
                     _ => s.skip_value(),
                 })?;
                 // A BUFFER without `persistent` is torch 2.2's: the full reader's quirk.
-                Some(InputSpec { persistent: Some(persistent?), ..lifted(InputKind::Buffer, (name?, target?)) })
+                Some(lifted_input(InputKind::Buffer, (name?, target?), Some(persistent?)))
             }
-            b"tensor_constant" => Some(lifted(InputKind::ConstantTensor, s.with_target(b"tensor_constant_name")?)),
+            b"tensor_constant" => {
+                Some(lifted_input(InputKind::ConstantTensor, s.with_target(b"tensor_constant_name")?, None))
+            }
             b"user_input" => Some(InputSpec::user_input(s.user_arg()?)),
             b"custom_obj" => {
                 let (mut arg, mut target) = (None, None);
@@ -474,7 +476,7 @@ impl<'a> Scanner<'a> {
                 let (mut name, mut value) = (None, None);
                 s.object(|s, key| match key {
                     b"name" => set(&mut name, s.string()?),
-                    b"value" => set(&mut value, s.union(Scanner::constant)?),
+                    b"value" => set(&mut value, s.union(Scanner::constant_member)?),
                     _ => s.skip_value(),
                 })?;
                 Some(InputSpec::user_input(ArgumentSpec::Constant { name: name?, value: value? }))
@@ -488,20 +490,21 @@ impl<'a> Scanner<'a> {
         if let Some(spec) = self.canonical_output() {
             return Some(spec);
         }
-        let with = |kind, (name, target): (String, String)| OutputSpec {
-            kind,
-            arg: ArgumentSpec::Tensor { name },
-            target: Some(target),
-        };
         self.union(|s, tag| match tag {
             b"user_output" => Some(OutputSpec::user_output(s.user_arg()?)),
-            b"buffer_mutation" => Some(with(OutputKind::BufferMutation, s.with_target(b"buffer_name")?)),
-            b"parameter_mutation" => Some(with(OutputKind::ParameterMutation, s.with_target(b"parameter_name")?)),
-            b"gradient_to_parameter" => Some(with(OutputKind::GradientToParameter, s.with_target(b"parameter_name")?)),
-            b"gradient_to_user_input" => {
-                Some(with(OutputKind::GradientToUserInput, s.with_target(b"user_input_name")?))
+            b"buffer_mutation" => Some(lifted_output(OutputKind::BufferMutation, s.with_target(b"buffer_name")?)),
+            b"parameter_mutation" => {
+                Some(lifted_output(OutputKind::ParameterMutation, s.with_target(b"parameter_name")?))
             }
-            b"user_input_mutation" => Some(with(OutputKind::UserInputMutation, s.with_target(b"user_input_name")?)),
+            b"gradient_to_parameter" => {
+                Some(lifted_output(OutputKind::GradientToParameter, s.with_target(b"parameter_name")?))
+            }
+            b"gradient_to_user_input" => {
+                Some(lifted_output(OutputKind::GradientToUserInput, s.with_target(b"user_input_name")?))
+            }
+            b"user_input_mutation" => {
+                Some(lifted_output(OutputKind::UserInputMutation, s.with_target(b"user_input_name")?))
+            }
             b"loss_output" => Some(OutputSpec {
                 kind: OutputKind::LossOutput,
                 arg: ArgumentSpec::Tensor { name: s.arg_only()? },
@@ -529,11 +532,8 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    /// The `ConstantValue` union's member `tag`.
-    fn constant(&mut self, tag: &[u8]) -> Option<ConstantValue> {
-        self.constant_member(tag)
-    }
-
+    /// The `ConstantValue` union's member `tag` (an `Argument` union's too: it has the same
+    /// constant members).
     fn constant_member(&mut self, tag: &[u8]) -> Option<ConstantValue> {
         match tag {
             b"as_none" => self.none().map(|()| ConstantValue::None),

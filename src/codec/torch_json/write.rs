@@ -283,14 +283,6 @@ fn unrepresentable(at: SpecRef, reason: UnrepresentableReason) -> Error {
 
 type Step = Result<(), UnrepresentableReason>;
 
-/// The fixed text of a lifted spec around its name and target: `{"<tag>": {"arg": {"name": `
-/// and `}, "<target_key>": `, each one piece to copy.
-macro_rules! lifted_keys {
-    ($tag:literal, $target_key:literal) => {
-        (concat!("{\"", $tag, "\": {\"arg\": {\"name\": "), concat!("}, \"", $target_key, "\": "))
-    };
-}
-
 struct Writer {
     out: Vec<u8>,
     options: WriteOptions,
@@ -369,9 +361,10 @@ impl Writer {
             }
             InputKind::Parameter => self.lifted(lifted_keys!("parameter", "parameter_name"), name, target),
             InputKind::Buffer => {
-                self.raw("{\"buffer\": {\"arg\": {\"name\": ");
+                let (head, middle) = lifted_keys!("buffer", "buffer_name");
+                self.raw(head);
                 self.string(name);
-                self.raw("}, \"buffer_name\": ");
+                self.raw(middle);
                 self.string(target);
                 self.raw(if spec.persistent == Some(false) {
                     ", \"persistent\": false}}"
