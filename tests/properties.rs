@@ -260,7 +260,9 @@ proptest! {
     /// Names with quotes, non-ASCII (written as `\u` escapes, surrogate pairs above U+FFFF)
     /// and empty ones, every kind, every constant: the writer's bytes (lossy, so that every
     /// signature has some) are read by each tier to the same signature, and the bytes written
-    /// again from it are the same bytes.
+    /// again from it are the same bytes. The one exception is the scanner's documented one:
+    /// it gives way on a number of magnitude 1e300 or more (its bound on what surely fits an
+    /// `f64`), and the typed pass reads it.
     #[test]
     fn every_torch_json_reader_tier_reads_what_the_writer_writes(sig in valid_signature()) {
         use graph_signature::codec::torch_json::{self, WriteOptions};
@@ -268,7 +270,13 @@ proptest! {
         let options = WriteOptions { lossy: true, ..WriteOptions::default() };
         let bytes = torch_json::encode(&sig, &options).expect("lossy writes every valid signature");
         let tiers = differential::torch_json_tiers(&bytes).map_err(TestCaseError::fail)?;
-        prop_assert_eq!(tiers.scanner, Outcome::BothAccepted);
+        let huge_float = |arg: &ArgumentSpec| {
+            matches!(arg, ArgumentSpec::Constant { value: ConstantValue::Float(v), .. } if v.is_finite() && v.abs() >= 1e300)
+        };
+        let scanner_gives_way = sig.input_specs().iter().any(|s| huge_float(&s.arg))
+            || sig.output_specs().iter().any(|s| huge_float(&s.arg));
+        let scanner = if scanner_gives_way { Outcome::FastGaveWay } else { Outcome::BothAccepted };
+        prop_assert_eq!(tiers.scanner, scanner);
         prop_assert_eq!(tiers.typed, Outcome::BothAccepted);
         prop_assert_eq!(tiers.chain, Outcome::BothAccepted);
         let read = torch_json::decode(&bytes).expect("read back");
