@@ -493,32 +493,17 @@ impl<'de> Deserialize<'de> for Float {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     /// Every torch JSON file of the fixtures (torch 2.2 to 2.15, signatures and whole
     /// programs): where the fast path answers, it answers what the full reader does.
     #[test]
     fn the_fast_path_agrees_with_the_full_reader_on_every_fixture() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let mut stack = vec![root];
         let (mut fast, mut total) = (0, 0);
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let name = path.file_name().unwrap().to_string_lossy();
-                if !(name == "signature.json" || name == "model.json") {
-                    continue;
-                }
-                let bytes = std::fs::read(&path).unwrap();
-                total += 1;
-                if let Some(read) = super::decode(&bytes) {
-                    fast += 1;
-                    assert_eq!(read, super::super::decode_full(&bytes).unwrap(), "{}", path.display());
-                }
+        for path in super::super::fixture_files(super::super::is_torch_json_fixture) {
+            let bytes = std::fs::read(&path).unwrap();
+            total += 1;
+            if let Some(read) = super::decode(&bytes) {
+                fast += 1;
+                assert_eq!(read, super::super::decode_full(&bytes).unwrap(), "{}", path.display());
             }
         }
         assert!(total > 20 && fast > 20, "{fast} of {total} fixtures read by the fast path");

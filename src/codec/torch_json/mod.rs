@@ -500,3 +500,28 @@ fn string(v: &Value, path: Path<'_>) -> Result<String, Error> {
 fn boolean(v: &Value, path: Path<'_>) -> Result<bool, Error> {
     v.as_bool().ok_or_else(|| expected("a boolean", v, path))
 }
+
+/// Every file under `tests/fixtures` whose path `keep` accepts (the tests of the readers'
+/// tiers walk the same tree).
+#[cfg(test)]
+pub(crate) fn fixture_files(keep: impl Fn(&std::path::Path) -> bool) -> Vec<std::path::PathBuf> {
+    let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")];
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if keep(&path) {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// A torch JSON file of the fixtures: a bare signature or a whole program.
+#[cfg(test)]
+pub(crate) fn is_torch_json_fixture(path: &std::path::Path) -> bool {
+    path.file_name().is_some_and(|n| n == "signature.json" || n == "model.json")
+}

@@ -860,49 +860,30 @@ mod tests {
 
 #[cfg(test)]
 mod fixtures {
-    use std::path::Path;
-
     /// Every torch JSON file of the fixtures (torch 2.2 to 2.15, bare signatures and whole
     /// programs): where the scanner answers, it answers what the full reader does, and it
     /// answers for most of what torch 2.3+ wrote, whole programs (graphs skipped) included.
     #[test]
     fn the_scanner_agrees_with_the_full_reader_on_every_fixture() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let mut stack = vec![root];
         let (mut signatures, mut programs, mut total) = (0, 0, 0);
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                if !(name == "signature.json" || name == "model.json") {
-                    continue;
-                }
-                let bytes = std::fs::read(&path).unwrap();
-                total += 1;
-                let Ok(text) = std::str::from_utf8(&bytes) else { continue };
-                if let Some(read) = super::decode(text) {
-                    assert_eq!(read, super::super::decode_full(&bytes).unwrap(), "{}", path.display());
-                    // The same JSON re-spaced misses every canonical piece and is read token
-                    // by token: the same answer.
-                    let value: serde_json::Value = serde_json::from_str(text).unwrap();
-                    let pretty = serde_json::to_string_pretty(&value).unwrap();
-                    assert_eq!(super::decode(&pretty).as_ref(), Some(&read), "re-spaced {}", path.display());
-                    if name == "model.json" {
-                        programs += 1;
-                    } else {
-                        signatures += 1;
-                    }
+        for path in super::super::fixture_files(super::super::is_torch_json_fixture) {
+            let bytes = std::fs::read(&path).unwrap();
+            total += 1;
+            let Ok(text) = std::str::from_utf8(&bytes) else { continue };
+            if let Some(read) = super::decode(text) {
+                assert_eq!(read, super::super::decode_full(&bytes).unwrap(), "{}", path.display());
+                // The same JSON re-spaced misses every canonical piece and is read token by
+                // token: the same answer.
+                let value: serde_json::Value = serde_json::from_str(text).unwrap();
+                let pretty = serde_json::to_string_pretty(&value).unwrap();
+                assert_eq!(super::decode(&pretty).as_ref(), Some(&read), "re-spaced {}", path.display());
+                if path.ends_with("model.json") {
+                    programs += 1;
                 } else {
-                    assert!(
-                        super::super::fast::decode_typed(text).is_none(),
-                        "read by the typed pass: {}",
-                        path.display()
-                    );
+                    signatures += 1;
                 }
+            } else {
+                assert!(super::super::fast::decode_typed(text).is_none(), "read by the typed pass: {}", path.display());
             }
         }
         eprintln!("the scanner read {signatures} signatures and {programs} programs of {total} files");
@@ -915,35 +896,23 @@ mod fixtures {
     #[test]
     fn the_scanner_agrees_with_the_full_reader_on_every_archived_program() {
         use crate::archive::pt2::Archive;
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let mut stack = vec![root];
         let (mut read, mut total, mut missed) = (0, 0, Vec::new());
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                if path.extension().is_none_or(|e| e != "pt2") {
-                    continue;
-                }
-                let Ok(mut archive) = Archive::new(std::fs::File::open(&path).unwrap()) else { continue };
-                for model in archive.models().to_vec() {
-                    let record = archive.model_record(&model).unwrap();
-                    let bytes = archive.record(&record, u64::MAX).unwrap();
-                    total += 1;
-                    let Ok(text) = std::str::from_utf8(&bytes) else { continue };
-                    match super::decode(text) {
-                        Some(scanned) => {
-                            let full = super::super::decode_full(&bytes).unwrap();
-                            assert_eq!(scanned, full, "{} {model}", path.display());
-                            read += 1;
-                        }
-                        None => {
-                            if super::super::fast::decode_typed(text).is_some() {
-                                missed.push(format!("{} {model}", path.display()));
-                            }
+        for path in super::super::fixture_files(|p| p.extension().is_some_and(|e| e == "pt2")) {
+            let Ok(mut archive) = Archive::new(std::fs::File::open(&path).unwrap()) else { continue };
+            for model in archive.models().to_vec() {
+                let record = archive.model_record(&model).unwrap();
+                let bytes = archive.record(&record, u64::MAX).unwrap();
+                total += 1;
+                let Ok(text) = std::str::from_utf8(&bytes) else { continue };
+                match super::decode(text) {
+                    Some(scanned) => {
+                        let full = super::super::decode_full(&bytes).unwrap();
+                        assert_eq!(scanned, full, "{} {model}", path.display());
+                        read += 1;
+                    }
+                    None => {
+                        if super::super::fast::decode_typed(text).is_some() {
+                            missed.push(format!("{} {model}", path.display()));
                         }
                     }
                 }
