@@ -15,19 +15,9 @@ N=${2:-100000}
 DIR=${BENCH_DIR:-target/bench-data}
 OUT=${BENCH_OUT:-target/bench-before-after.jsonl}
 REPS=${WHOLE_REPS:-20}
-WT=target/before-worktree
 
-sha=$(git rev-parse --verify "$REV^{commit}")
-if [ -e "$WT/.git" ]; then
-  git -C "$WT" checkout -q --detach "$sha"
-else
-  git worktree add -q --detach "$WT" "$sha"
-fi
-echo "== building $sha (before) and this checkout (after), --release" >&2
-(cd "$WT" && cargo build -q --release --example perf_timing && cargo build -q --release -p graphsig)
-cargo build -q --release --example gen_signatures --example perf_timing
-cargo build -q --release -p graphsig
-target/release/examples/gen_signatures --out "$DIR" --specs "$N" >&2
+source benches/peers/before_worktree.sh
+build_before_and_after "$REV" perf_timing "$DIR" "$N"
 
 : >"$OUT"
 json="$DIR/sig_$N.torch.json"

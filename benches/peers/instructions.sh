@@ -16,20 +16,13 @@ cd "$(dirname "$0")/../.."
 REV=${1:?usage: bash benches/peers/instructions.sh REV [N]}
 N=${2:-100000}
 DIR=${BENCH_DIR:-target/bench-data}
-WT=target/before-worktree
+# profile_op repeats its operation until 0.01 s have passed; under callgrind one operation
+# on 10,000 specs or more takes longer than that, so each count is one operation.
+[ "$N" -ge 10000 ] || { echo "instructions.sh: N must be at least 10000 (one operation per count)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is needed (Debian: apt-get install valgrind)" >&2; exit 1; }
 
-sha=$(git rev-parse --verify "$REV^{commit}")
-if [ -e "$WT/.git" ]; then
-  git -C "$WT" checkout -q --detach "$sha"
-else
-  git worktree add -q --detach "$WT" "$sha"
-fi
-echo "== building $sha (before) and this checkout (after), --release" >&2
-(cd "$WT" && cargo build -q --release --example profile_op && cargo build -q --release -p graphsig)
-cargo build -q --release --example gen_signatures --example profile_op
-cargo build -q --release -p graphsig
-target/release/examples/gen_signatures --out "$DIR" --specs "$N" >&2
+source benches/peers/before_worktree.sh
+build_before_and_after "$REV" profile_op "$DIR" "$N"
 
 count() { # prints the instructions of one process
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
@@ -42,7 +35,6 @@ for side in before after; do
   if [ "$side" = before ]; then root=$WT; else root=.; fi
   op=$root/target/release/examples/profile_op
   echo "== $side" >&2
-  # 0.01 s: one operation (callgrind runs it far slower than that).
   c[$side.torch_json.decode]=$(count "$op" torch-json-decode "$json" 0.01)
   c[$side.torch_json.encode]=$(( $(count "$op" torch-json-encode "$json" 0.01) - c[$side.torch_json.decode] ))
   c[$side.proto.decode]=$(count "$op" proto-decode "$pb" 0.01)
